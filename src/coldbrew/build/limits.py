@@ -1,0 +1,27 @@
+"""Lambda's deployment package limits, checked before anything is deployed."""
+
+from __future__ import annotations
+
+from coldbrew.errors import LambdaLimitError
+
+MB = 1024 * 1024
+#: Function code plus all layers, unzipped (AWS: 250 MB).
+UNZIPPED_LIMIT = 250 * MB
+#: A zip uploaded directly with CreateFunction/UpdateFunctionCode (AWS: 50 MB).
+DIRECT_UPLOAD_LIMIT = 50 * MB
+
+
+def check_limits(zipped_bytes: int, unzipped_bytes: int, *, via_s3: bool = False) -> None:
+    """Raise :class:`LambdaLimitError` naming the limit broken and what to do instead."""
+    if unzipped_bytes > UNZIPPED_LIMIT:
+        raise LambdaLimitError(
+            f"the artifact unzips to {unzipped_bytes / MB:.1f} MB, over Lambda's "
+            f"{UNZIPPED_LIMIT // MB} MB limit for a function and its layers: ship it as a "
+            "container image (up to 10 GB), quantize or shrink the model, or drop dependencies"
+        )
+    if zipped_bytes > DIRECT_UPLOAD_LIMIT and not via_s3:
+        raise LambdaLimitError(
+            f"the artifact is {zipped_bytes / MB:.1f} MB zipped, over Lambda's "
+            f"{DIRECT_UPLOAD_LIMIT // MB} MB limit for direct upload: deploy it through S3 "
+            "(`cdk deploy` stages assets in S3; rebuild with --via-s3 to allow it)"
+        )

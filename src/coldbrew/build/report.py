@@ -1,0 +1,110 @@
+"""The build report: sizes per step and per package, and what was removed and why."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StepSize:
+    """The task root's size after one build step."""
+
+    step: str
+    files: int
+    bytes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PackageSize:
+    """One package's size before slimming and in the artifact."""
+
+    package: str
+    files_before: int
+    bytes_before: int
+    files_after: int
+    bytes_after: int
+
+
+@dataclass(frozen=True)
+class RemovedFor:
+    """What one rule removed."""
+
+    reason: str
+    files: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """Everything ``coldbrew build`` measured; also written as JSON beside the artifact."""
+
+    artifact: str
+    sha256: str
+    model: str
+    python: str
+    arch: str
+    handler: str
+    rules: str
+    bytecode: str
+    zipped_bytes: int
+    unzipped_bytes: int
+    files: int
+    steps: list[StepSize] = field(default_factory=list)
+    packages: list[PackageSize] = field(default_factory=list)
+    removed: list[RemovedFor] = field(default_factory=list)
+    requirements: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (the ``.report.json`` content)."""
+        return {"schema": 1, **asdict(self)}
+
+    def write(self, path: Path) -> None:
+        """Write the JSON report."""
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def report_path(artifact: Path) -> Path:
+    """``dist/x.zip`` -> ``dist/x.report.json``."""
+    return artifact.with_name(artifact.name.removesuffix(".zip") + ".report.json")
+
+
+def render(report: BuildReport, *, top: int = 12) -> Any:
+    """A Rich renderable summarising the report (imported lazily: CLI only)."""
+    from rich.console import Group
+    from rich.table import Table
+
+    steps = Table(title="Size after each step", title_justify="left")
+    steps.add_column("step")
+    steps.add_column("files", justify="right")
+    steps.add_column("MB", justify="right")
+    steps.add_column("seconds", justify="right")
+    for step in report.steps:
+        steps.add_row(step.step, str(step.files), f"{step.bytes / MB:.1f}", f"{step.seconds:.2f}")
+    steps.add_row("zip", str(report.files), f"{report.zipped_bytes / MB:.1f} zipped", "")
+
+    packages = Table(title="Packages (unzipped MB)", title_justify="left")
+    for name in ("package", "before", "after", "saved"):
+        packages.add_column(name, justify="left" if name == "package" else "right")
+    ranked = sorted(report.packages, key=lambda p: p.bytes_before, reverse=True)
+    for package in ranked[:top]:
+        after = f"{package.bytes_after / MB:.1f}" if package.files_after else "removed"
+        saved = package.bytes_before - package.bytes_after
+        packages.add_row(
+            package.package, f"{package.bytes_before / MB:.1f}", after, f"{saved / MB:.1f}"
+        )
+    if len(ranked) > top:
+        packages.add_row(f"... {len(ranked) - top} more", "", "", "")
+
+    removed = Table(title="Removed, by rule", title_justify="left")
+    removed.add_column("reason")
+    removed.add_column("files", justify="right")
+    removed.add_column("MB", justify="right")
+    for entry in sorted(report.removed, key=lambda r: r.bytes, reverse=True):
+        removed.add_row(entry.reason, str(entry.files), f"{entry.bytes / MB:.1f}")
+    return Group(steps, packages, removed)

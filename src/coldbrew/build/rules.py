@@ -1,0 +1,131 @@
+"""The slimming rules, read from ``packaging/*.toml`` (data, not code).
+
+A rules file says which runtime requirements to install, which coldbrew
+modules ship, and which files to remove and *why*: each ``[[remove]]`` table
+carries a ``reason`` that reaches the build report next to every file it
+removed. ``[keep]`` globs win over every removal.
+
+Globs are matched against POSIX paths relative to the task root. ``*`` stays
+within one path segment; ``**/`` spans any number of directories.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from coldbrew.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class RemoveRule:
+    """Files to remove, by glob or by whole installed distribution, with the reason."""
+
+    reason: str
+    paths: tuple[str, ...] = ()
+    distributions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A parsed rules file."""
+
+    source: Path
+    requirements: tuple[str, ...]
+    ship: tuple[str, ...]
+    remove: tuple[RemoveRule, ...]
+    keep: tuple[str, ...]
+
+
+def normalize_distribution(name: str) -> str:
+    """PEP 503 normalisation: ``Huggingface_Hub`` -> ``huggingface-hub``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@cache
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a ``**``-aware glob to a regular expression."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches(path: str, patterns: tuple[str, ...]) -> bool:
+    """True when ``path`` matches any of the globs."""
+    return any(glob_regex(p).match(path) for p in patterns)
+
+
+def _strings(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError(f"{where}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def parse_rules(text: str, source: Path) -> Rules:
+    """Parse and validate a rules file's text; errors name the file and key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
+    known = {"runtime", "ship", "remove", "keep"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"{source}: unknown table(s) {unknown}; allowed: {', '.join(sorted(known))}"
+        )
+    runtime = data.get("runtime", {})
+    requirements = _strings(runtime, "requirements", f"{source} [runtime]")
+    if not requirements:
+        raise ConfigurationError(f"{source} [runtime]: 'requirements' must list the wheels to ship")
+    ship = _strings(data.get("ship", {}), "coldbrew", f"{source} [ship]")
+    removes = []
+    for index, table in enumerate(data.get("remove", [])):
+        where = f"{source} [[remove]] #{index + 1}"
+        reason = table.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigurationError(f"{where}: every removal needs a 'reason'")
+        extra = sorted(set(table) - {"reason", "paths", "distributions"})
+        if extra:
+            raise ConfigurationError(f"{where}: unknown key(s) {extra}")
+        rule = RemoveRule(
+            reason=reason.strip(),
+            paths=_strings(table, "paths", where),
+            distributions=tuple(
+                normalize_distribution(d) for d in _strings(table, "distributions", where)
+            ),
+        )
+        if not rule.paths and not rule.distributions:
+            raise ConfigurationError(f"{where}: give 'paths' or 'distributions'")
+        removes.append(rule)
+    keep = _strings(data.get("keep", {}), "paths", f"{source} [keep]")
+    return Rules(source, requirements, ship, tuple(removes), keep)
+
+
+def load_rules(path: Path) -> Rules:
+    """Read a rules file, naming it when it is missing."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigurationError(f"rules file not found: {path}") from None
+    return parse_rules(text, path)

@@ -1,0 +1,59 @@
+"""``coldbrew build``: the slimming builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from coldbrew import config
+from coldbrew.build.target import ARCHES, PYTHONS, Target
+from coldbrew.cli.options import cache_dir_option
+
+
+@click.command("build")
+@click.option("--model", default="minilm-l6-v2", show_default=True, envvar=config.MODEL,
+              show_envvar=True, help="Model recipe name (built with `coldbrew model build`).")
+@click.option("--python", "python", type=click.Choice(PYTHONS), default="3.12", show_default=True,
+              envvar=config.TARGET_PYTHON, show_envvar=True, help="Target Lambda Python.")
+@click.option("--arch", type=click.Choice(ARCHES), default="x86_64", show_default=True,
+              envvar=config.TARGET_ARCH, show_envvar=True, help="Target CPU architecture.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("dist"), show_default=True, envvar=config.OUT_DIR, show_envvar=True,
+              help="Where the zip and its .report.json go.")
+@click.option("--project-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=Path("."), show_default=True, envvar=config.PROJECT_DIR,
+              show_envvar=True, help="Holds handlers/, models/ and packaging/.")
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, envvar=config.RULES_FILE, show_envvar=True,
+              help="Slimming rules [default: packaging/aws-lambda.toml].")
+@click.option("--via-s3", is_flag=True, envvar=config.VIA_S3, show_envvar=True,
+              help="Allow a zip over 50 MB (deployed through S3, as `cdk deploy` does).")
+@cache_dir_option
+def command(model: str, python: str, arch: str, out_dir: Path, project_dir: Path,
+            rules_file: Path | None, via_s3: bool, cache_dir: Path) -> None:
+    """Build a slim, reproducible Lambda artifact for MODEL's handler.
+
+    Resolves wheels for the target (never the host), applies the slimming
+    rules, precompiles bytecode with the target interpreter and writes a
+    reproducible zip with a size report beside it.
+    """
+    from rich.console import Console
+
+    from coldbrew.build.builder import BuildOptions, build_artifact
+    from coldbrew.build.report import MB, render, report_path
+
+    console = Console(stderr=True)
+    options = BuildOptions(
+        model=model, project_dir=project_dir, out_dir=out_dir, cache_dir=cache_dir,
+        target=Target(python, arch), rules_file=rules_file, via_s3=via_s3,
+    )
+    with console.status("building") as status:
+        report = build_artifact(options, progress=lambda message: status.update(message))
+    console.print(render(report))
+    console.print(f"bytecode: {report.bytecode}")
+    console.print(
+        f"[bold]{report.artifact}[/]  {report.zipped_bytes / MB:.1f} MB zipped, "
+        f"{report.unzipped_bytes / MB:.1f} MB unzipped, sha256 {report.sha256}"
+    )
+    console.print(f"report: {report_path(Path(report.artifact))}")

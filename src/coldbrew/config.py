@@ -1,0 +1,127 @@
+"""Settings: the names of every environment variable, and the frozen objects
+they become.
+
+This is the only module that reads environment variables. Everything else
+receives a frozen settings object. Precedence is: an explicit argument, then
+the environment variable, then the default.
+
+Shipped inside artifacts, so it imports nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from coldbrew.errors import ConfigurationError
+
+# --- runtime (inside the function) -------------------------------------------
+MODEL_DIR = "COLDBREW_MODEL_DIR"
+MAX_INPUTS = "COLDBREW_MAX_INPUTS"
+MAX_INPUT_CHARS = "COLDBREW_MAX_INPUT_CHARS"
+MAX_BODY_BYTES = "COLDBREW_MAX_BODY_BYTES"
+BATCH_SIZE = "COLDBREW_BATCH_SIZE"
+CACHE_SIZE = "COLDBREW_CACHE_SIZE"
+INTRA_OP_THREADS = "COLDBREW_INTRA_OP_THREADS"
+
+# --- CLI (each flag is also an environment variable) -------------------------
+CACHE_DIR = "COLDBREW_CACHE_DIR"
+MODELS_DIR = "COLDBREW_MODELS_DIR"
+RULES_FILE = "COLDBREW_RULES"
+PROJECT_DIR = "COLDBREW_PROJECT_DIR"
+MODEL = "COLDBREW_MODEL"
+VIA_S3 = "COLDBREW_VIA_S3"
+TARGET_PYTHON = "COLDBREW_PYTHON"
+TARGET_ARCH = "COLDBREW_ARCH"
+OUT_DIR = "COLDBREW_OUT_DIR"
+HOST = "COLDBREW_HOST"
+PORT = "COLDBREW_PORT"
+MEMORY_MB = "COLDBREW_MEMORY_MB"
+TIMEOUT_S = "COLDBREW_TIMEOUT_S"
+MAX_CONCURRENCY = "COLDBREW_MAX_CONCURRENCY"
+RUNTIME_PYTHON = "COLDBREW_RUNTIME_PYTHON"
+
+# --- Lambda's own variables, read at the edge --------------------------------
+LAMBDA_TASK_ROOT = "LAMBDA_TASK_ROOT"
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """What the runtime core needs to serve requests.
+
+    Limits are enforced before any tokenization, so an oversized request costs
+    nothing but its parsing.
+    """
+
+    model_dir: Path
+    max_inputs: int = 64
+    max_input_chars: int = 10_000
+    max_body_bytes: int = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+    batch_size: int = 32
+    cache_size: int = 1024
+    intra_op_threads: int = 0  # 0: let ONNX Runtime pick
+
+    def __post_init__(self) -> None:
+        for name in ("max_inputs", "max_input_chars", "max_body_bytes", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("cache_size", "intra_op_threads"):
+            if getattr(self, name) < 0:
+                raise ConfigurationError(f"{name} must be 0 or more, got {getattr(self, name)}")
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        default_model_dir: Path | None = None,
+        **explicit: Any,
+    ) -> RuntimeConfig:
+        """Build from explicit arguments, then ``environ``, then defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        model_dir = explicit.pop("model_dir", None) or env.get(MODEL_DIR)
+        if model_dir is None:
+            task_root = env.get(LAMBDA_TASK_ROOT)
+            if default_model_dir is not None:
+                model_dir = default_model_dir
+            elif task_root:
+                model_dir = Path(task_root) / "model"
+            else:
+                raise ConfigurationError(
+                    f"no model directory: set {MODEL_DIR} or run inside a task root"
+                )
+        values["model_dir"] = Path(model_dir)
+        env_names = {
+            "max_inputs": MAX_INPUTS,
+            "max_input_chars": MAX_INPUT_CHARS,
+            "max_body_bytes": MAX_BODY_BYTES,
+            "batch_size": BATCH_SIZE,
+            "cache_size": CACHE_SIZE,
+            "intra_op_threads": INTRA_OP_THREADS,
+        }
+        for field_name, env_name in env_names.items():
+            if field_name in explicit:
+                values[field_name] = int(explicit.pop(field_name))
+            elif env.get(env_name, "") != "":
+                values[field_name] = env_int(env, env_name)
+        if explicit:
+            known = ", ".join(f.name for f in fields(cls))
+            raise ConfigurationError(f"unknown settings {sorted(explicit)}; known: {known}")
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> RuntimeConfig:
+        """A copy with some fields replaced."""
+        return replace(self, **changes)
+
+
+def env_int(environ: Mapping[str, str], name: str) -> int:
+    """Read an integer environment variable, naming it when it is not one."""
+    raw = environ[name]
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None

@@ -1,0 +1,96 @@
+"""AWS Lambda adapter: function URL / HTTP API events and direct invocation.
+
+Two event shapes reach the handler:
+
+* **Function URL or API Gateway HTTP API** (payload format 2.0): recognised by
+  ``requestContext.http``. The result is an HTTP response object.
+* **Direct invocation** (``aws lambda invoke``, SDK ``Invoke``): the event is
+  the ``/embed`` body itself, e.g. ``{"inputs": ["..."]}``. The result is the
+  response body. A refused request is *returned* as ``{"error": ...}``, not
+  raised: a raised error would make Lambda retry asynchronous invocations of
+  input that can never succeed, and count it as a function error.
+
+Pure: no boto3, no environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from coldbrew.errors import InvalidRequestError
+from coldbrew.platforms.http_errors import error_response
+from coldbrew.runtime.contract import Request, Response
+
+
+class Service(Protocol):
+    """The part of :class:`~coldbrew.runtime.service.EmbeddingService` this adapter uses."""
+
+    def handle(self, request: Request) -> Response: ...
+
+    def embed_payload(self, payload: object) -> Response: ...
+
+
+def is_http_event(event: object) -> bool:
+    """True for payload-format-2.0 events (function URL, HTTP API)."""
+    if not isinstance(event, Mapping):
+        return False
+    context = event.get("requestContext")
+    return isinstance(context, Mapping) and isinstance(context.get("http"), Mapping)
+
+
+def request_from_http_event(event: Mapping[str, Any], request_id: str) -> Request:
+    """Turn a payload-format-2.0 event into a :class:`Request`."""
+    http = event["requestContext"]["http"]
+    raw_body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(raw_body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequestError("request body is marked base64 but is not valid base64")
+    else:
+        body = raw_body.encode("utf-8")
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    return Request(
+        method=str(http.get("method", "GET")),
+        path=str(event.get("rawPath") or http.get("path") or "/"),
+        body=body,
+        request_id=request_id,
+        headers=headers,
+    )
+
+
+def http_result(response: Response, request_id: str) -> dict[str, Any]:
+    """A function URL response object; the body is compact JSON."""
+    headers = {"content-type": "application/json", "x-request-id": request_id}
+    headers.update(response.headers)
+    return {
+        "statusCode": response.status,
+        "headers": headers,
+        "body": json.dumps(response.body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+class LambdaAdapter:
+    """Callable as a Lambda handler: ``handler(event, context)``."""
+
+    def __init__(self, service: Service) -> None:
+        self._service = service
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        request_id = str(getattr(context, "aws_request_id", "") or "local")
+        if is_http_event(event):
+            try:
+                response = self._service.handle(request_from_http_event(event, request_id))
+            except Exception as exc:  # every failure becomes a JSON response
+                response = error_response(exc, request_id)
+            return http_result(response, request_id)
+        try:
+            return self._service.embed_payload(event).body
+        except Exception as exc:  # noqa: BLE001 - same mapping as HTTP, returned not raised
+            failure = error_response(exc, request_id)
+            return {**failure.body, "status": failure.status}
