@@ -67,9 +67,11 @@ def parse_json_body(body: bytes, limits: Limits) -> Any:
     if not body.strip():
         raise InvalidRequestError(f"request body is empty; send JSON such as {EXAMPLE_BODY}")
     try:
-        return json.loads(body)
+        text = body.decode("utf-8")  # RFC 8259: JSON between systems is UTF-8
     except UnicodeDecodeError:
         raise InvalidRequestError("request body is not UTF-8 text") from None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidRequestError(
             f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

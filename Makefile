@@ -1,0 +1,64 @@
+# README's two commands: `make demo` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL ?= minilm-l6-v2
+TARGET_PYTHON ?= 3.12
+ARCH ?= x86_64
+ARTIFACT := dist/$(MODEL)-py$(subst .,,$(TARGET_PYTHON))-$(ARCH).zip
+# torch is installed first and pinned: letting pip choose it pulls a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export HF_HUB_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help demo test lint typecheck unit functional synth model artifact synth-cdk clean
+
+help:
+	@echo "make demo   build the MiniLM model and artifact, serve it on a local function URL, send requests, cdk synth"
+	@echo "make test   lint, type-check and run the test suite (unit, functional, synth)"
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e '.[runtime,model,infra,dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+model: $(BIN)/.installed
+	$(BIN)/coldbrew model build $(MODEL)
+
+$(ARTIFACT): model
+	$(BIN)/coldbrew build --model $(MODEL) --python $(TARGET_PYTHON) --arch $(ARCH)
+
+artifact: $(ARTIFACT)
+
+synth-cdk: node_modules/.installed $(ARTIFACT)
+	npx cdk synth --quiet -c coldbrew:artifact=$(ARTIFACT) > /dev/null
+	$(BIN)/python -m coldbrew.cli.synth_summary cdk.out
+
+demo: $(BIN)/.installed node_modules/.installed
+	$(MAKE) --no-print-directory artifact
+	$(BIN)/coldbrew demo $(ARTIFACT)
+	$(MAKE) --no-print-directory synth-cdk
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+test: $(BIN)/.installed node_modules/.installed
+	$(MAKE) --no-print-directory model
+	$(MAKE) --no-print-directory lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf dist cdk.out models/*/dist

@@ -1,0 +1,110 @@
+"""The slimming builder end to end on a tiny model: real pip resolve for the
+Lambda target, the project's rules, bytecode from the target interpreter, and
+a reproducible zip that imports and answers under that interpreter."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from coldbrew.build.builder import BuildOptions, build_artifact
+from coldbrew.build.report import BuildReport, report_path
+from coldbrew.build.target import Target
+from coldbrew.errors import BuildError
+from coldbrew.interpreters import find_interpreter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    project = tmp_path_factory.mktemp("project")
+    (project / "handlers").symlink_to(ROOT / "handlers")
+    (project / "packaging").symlink_to(ROOT / "packaging")
+    shutil.copytree(tiny_model_dir, project / "models" / "tiny" / "dist")
+    return project
+
+
+def _options(project: Path, out: str, cache_dir: Path) -> BuildOptions:
+    return BuildOptions(model="tiny", project_dir=project, out_dir=project / out,
+                        cache_dir=cache_dir, target=Target("3.12", "x86_64"))
+
+
+@pytest.fixture(scope="module")
+def cache_dir() -> Path:
+    # The real cache: wheels resolved for the target are reused across runs.
+    return Path.home() / ".cache" / "coldbrew"
+
+
+@pytest.fixture(scope="module")
+def built(project: Path, cache_dir: Path) -> BuildReport:
+    return build_artifact(_options(project, "dist", cache_dir))
+
+
+def test_artifact_layout(built: BuildReport) -> None:
+    with zipfile.ZipFile(built.artifact) as zf:
+        names = set(zf.namelist())
+    assert "lambda_function.py" in names
+    assert {"model/model.onnx", "model/tokenizer.json", "model/manifest.json"} <= names
+    assert "coldbrew/runtime/service.py" in names
+    assert not any(n.startswith("coldbrew/build/") or n.startswith("coldbrew/cli/") for n in names)
+    assert not any(n.startswith(("huggingface_hub/", "hf_xet/", "yaml/")) for n in names)
+    assert "onnxruntime/capi/libonnxruntime.so.1.32.0" not in names
+    pycs = [n for n in names if n.endswith(".pyc")]
+    assert pycs and all(".cpython-312." in n for n in pycs)
+    assert "coldbrew/runtime/__pycache__/service.cpython-312.pyc" in names
+
+
+def test_report_written_beside_artifact(built: BuildReport) -> None:
+    report = json.loads(report_path(Path(built.artifact)).read_text())
+    assert report["python"] == "3.12" and report["arch"] == "x86_64"
+    assert report["sha256"] == built.sha256
+    assert "Python 3.12" in report["bytecode"]
+    packages = {p["package"]: p for p in report["packages"]}
+    assert packages["huggingface-hub"]["bytes_after"] == 0 < packages["huggingface-hub"]["bytes_before"]
+    assert packages["onnxruntime"]["bytes_after"] < packages["onnxruntime"]["bytes_before"]
+    assert [s["step"] for s in report["steps"]] == [
+        "resolve wheels", "add sources and model", "apply rules", "bytecode"]
+    assert all(r["reason"] and r["files"] > 0 for r in report["removed"])
+
+
+def test_second_build_is_byte_identical(built: BuildReport, project: Path, cache_dir: Path) -> None:
+    again = build_artifact(_options(project, "dist-again", cache_dir))
+    assert again.sha256 == built.sha256
+
+
+def test_artifact_answers_under_the_target_interpreter(built: BuildReport, tmp_path: Path) -> None:
+    with zipfile.ZipFile(built.artifact) as zf:
+        zf.extractall(tmp_path)
+    python = find_interpreter("3.12").path
+    script = (
+        "import json, lambda_function as f\n"
+        "ok = f.handler({'inputs': ['the cat sat', 'a dog']}, None)\n"
+        "bad = f.handler({'inputs': []}, None)\n"
+        "print(json.dumps([ok['dimensions'], len(ok['embeddings']), bad['status']]))\n"
+    )
+    out = subprocess.run(
+        [str(python), "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True,
+        env={"PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert json.loads(out.stdout) == [8, 2, 400]
+
+
+def test_unbuilt_model_names_the_command(project: Path, cache_dir: Path) -> None:
+    options = BuildOptions(model="nope", project_dir=project, out_dir=project / "x",
+                           cache_dir=cache_dir)
+    with pytest.raises(BuildError, match="coldbrew model build nope"):
+        build_artifact(options)
+
+
+def test_tampered_model_is_refused(project: Path, cache_dir: Path, tmp_path: Path) -> None:
+    tampered = tmp_path / "project"
+    shutil.copytree(project, tampered, symlinks=True)
+    (tampered / "models" / "tiny" / "dist" / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(BuildError, match="does not match its manifest"):
+        build_artifact(_options(tampered, "dist", cache_dir))

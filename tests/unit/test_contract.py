@@ -1,0 +1,66 @@
+"""Request validation: every refusal names the field and, for limits, the limit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coldbrew.errors import InvalidRequestError, PayloadTooLargeError
+from coldbrew.runtime.contract import Limits, parse_embed_request, parse_json_body
+
+LIMITS = Limits(max_inputs=3, max_input_chars=10, max_body_bytes=200)
+
+
+def test_valid_list_and_single_string() -> None:
+    assert parse_embed_request({"inputs": ["a", "b"]}, LIMITS).inputs == ("a", "b")
+    assert parse_embed_request({"inputs": "a"}, LIMITS).inputs == ("a",)
+
+
+@pytest.mark.parametrize(
+    ("payload", "needle"),
+    [
+        ([1, 2], "must be a JSON object"),
+        ({}, "missing field 'inputs'"),
+        ({"input": ["a"]}, "unknown field(s) 'input'"),
+        ({"inputs": 3}, "'inputs' must be an array of strings, got number"),
+        ({"inputs": None}, "got null"),
+        ({"inputs": []}, "'inputs' is empty"),
+        ({"inputs": ["a", 2]}, "inputs[1] must be a string, got number"),
+        ({"inputs": [["a"]]}, "inputs[0] must be a string, got array"),
+    ],
+)
+def test_invalid_payloads_name_the_problem(payload: object, needle: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_embed_request(payload, LIMITS)
+    assert needle in caught.value.message
+    assert caught.value.status_code == 400
+
+
+def test_too_many_inputs_names_the_limit() -> None:
+    with pytest.raises(PayloadTooLargeError, match="has 4 items; the limit is 3"):
+        parse_embed_request({"inputs": ["a"] * 4}, LIMITS)
+
+
+def test_too_long_input_names_index_and_limit() -> None:
+    with pytest.raises(PayloadTooLargeError, match=r"inputs\[1\] has 11 characters; the limit is 10"):
+        parse_embed_request({"inputs": ["ok", "x" * 11]}, LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "needle"),
+    [
+        (b"", InvalidRequestError, "request body is empty"),
+        (b"   ", InvalidRequestError, "request body is empty"),
+        (b'{"inputs": [', InvalidRequestError, "not valid JSON"),
+        (b"\xff\xfe", InvalidRequestError, "not UTF-8"),
+        (b"x" * 201, PayloadTooLargeError, "limit is 200 bytes"),
+    ],
+)
+def test_bad_bodies(body: bytes, error: type[Exception], needle: str) -> None:
+    with pytest.raises(error, match=needle):
+        parse_json_body(body, LIMITS)
+
+
+def test_body_round_trip() -> None:
+    assert parse_json_body(json.dumps({"inputs": ["é"]}).encode(), LIMITS) == {"inputs": ["é"]}
