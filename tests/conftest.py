@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tiny_model import write_tiny_model  # noqa: E402
+from tiny_model import write_tiny_model
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

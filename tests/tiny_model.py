@@ -40,8 +40,12 @@ def _onnx_model(path: Path, vocab_size: int) -> None:
     table = rng.standard_normal((vocab_size, DIMENSIONS)).astype(np.float32)
     ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])
     mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"])
-    types = helper.make_tensor_value_info("token_type_ids", TensorProto.INT64, ["batch", "sequence"])
-    out = helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", DIMENSIONS])
+    types = helper.make_tensor_value_info(
+        "token_type_ids", TensorProto.INT64, ["batch", "sequence"]
+    )
+    out = helper.make_tensor_value_info(
+        "sentence_embedding", TensorProto.FLOAT, ["batch", DIMENSIONS]
+    )
     nodes = [
         helper.make_node("Gather", ["table", "input_ids"], ["tokens"]),
         helper.make_node("Cast", ["attention_mask"], ["mask_f"], to=TensorProto.FLOAT),

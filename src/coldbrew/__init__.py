@@ -33,7 +33,26 @@ _EXPORTS: dict[str, str] = {
     "RuntimeConfig": "coldbrew.config",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "AccuracyGateError",
+    "BuildError",
+    "ColdbrewError",
+    "ConfigurationError",
+    "EmulationError",
+    "InferenceError",
+    "InterpreterNotFoundError",
+    "InvalidRequestError",
+    "InvocationTimeoutError",
+    "LambdaLimitError",
+    "MethodNotAllowedError",
+    "ModelError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "RequestError",
+    "ResolveError",
+    "RuntimeConfig",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

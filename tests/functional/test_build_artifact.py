@@ -31,8 +31,13 @@ def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> P
 
 
 def _options(project: Path, out: str, cache_dir: Path) -> BuildOptions:
-    return BuildOptions(model="tiny", project_dir=project, out_dir=project / out,
-                        cache_dir=cache_dir, target=Target("3.12", "x86_64"))
+    return BuildOptions(
+        model="tiny",
+        project_dir=project,
+        out_dir=project / out,
+        cache_dir=cache_dir,
+        target=Target("3.12", "x86_64"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +71,18 @@ def test_report_written_beside_artifact(built: BuildReport) -> None:
     assert report["sha256"] == built.sha256
     assert "Python 3.12" in report["bytecode"]
     packages = {p["package"]: p for p in report["packages"]}
-    assert packages["huggingface-hub"]["bytes_after"] == 0 < packages["huggingface-hub"]["bytes_before"]
+    assert (
+        packages["huggingface-hub"]["bytes_after"]
+        == 0
+        < packages["huggingface-hub"]["bytes_before"]
+    )
     assert packages["onnxruntime"]["bytes_after"] < packages["onnxruntime"]["bytes_before"]
     assert [s["step"] for s in report["steps"]] == [
-        "resolve wheels", "add sources and model", "apply rules", "bytecode"]
+        "resolve wheels",
+        "add sources and model",
+        "apply rules",
+        "bytecode",
+    ]
     assert all(r["reason"] and r["files"] > 0 for r in report["removed"])
 
 
@@ -89,15 +102,20 @@ def test_artifact_answers_under_the_target_interpreter(built: BuildReport, tmp_p
         "print(json.dumps([ok['dimensions'], len(ok['embeddings']), bad['status']]))\n"
     )
     out = subprocess.run(
-        [str(python), "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True,
+        [str(python), "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"},
     )
     assert json.loads(out.stdout) == [8, 2, 400]
 
 
 def test_unbuilt_model_names_the_command(project: Path, cache_dir: Path) -> None:
-    options = BuildOptions(model="nope", project_dir=project, out_dir=project / "x",
-                           cache_dir=cache_dir)
+    options = BuildOptions(
+        model="nope", project_dir=project, out_dir=project / "x", cache_dir=cache_dir
+    )
     with pytest.raises(BuildError, match="coldbrew model build nope"):
         build_artifact(options)
 

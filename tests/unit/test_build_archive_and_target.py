@@ -55,9 +55,9 @@ def test_content_change_changes_digest(tmp_path: Path) -> None:
 
 def test_limits() -> None:
     check_limits(DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT)
-    with pytest.raises(LambdaLimitError, match="250 MB limit.*container image"):
+    with pytest.raises(LambdaLimitError, match=r"250 MB limit.*container image"):
         check_limits(1, UNZIPPED_LIMIT + 1)
-    with pytest.raises(LambdaLimitError, match="50 MB limit for direct upload.*--via-s3"):
+    with pytest.raises(LambdaLimitError, match=r"50 MB limit for direct upload.*--via-s3"):
         check_limits(DIRECT_UPLOAD_LIMIT + 1, 1)
     check_limits(DIRECT_UPLOAD_LIMIT + 1, 1, via_s3=True)
 
@@ -69,7 +69,9 @@ def test_target_tags() -> None:
     assert "manylinux2014_aarch64" in target.pip_platforms
 
 
-@pytest.mark.parametrize(("python", "arch"), [("3.9", "x86_64"), ("3.12", "arm"), ("three", "x86_64")])
+@pytest.mark.parametrize(
+    ("python", "arch"), [("3.9", "x86_64"), ("3.12", "arm"), ("three", "x86_64")]
+)
 def test_bad_targets_are_named(python: str, arch: str) -> None:
     with pytest.raises(ConfigurationError):
         Target(python, arch)

@@ -42,7 +42,11 @@ paths = ["**/__pycache__/**", "*.dist-info/*"]
         ("numpy/testsuite/x.py", "**/tests/**", False),
         ("a/__pycache__/b.cpython-311.pyc", "**/__pycache__/**", True),
         ("onnxruntime/capi/libonnxruntime.so.1.32.0", "onnxruntime/capi/libonnxruntime.so*", True),
-        ("onnxruntime/capi/libonnxruntime_providers_shared.so", "onnxruntime/capi/libonnxruntime.so*", False),
+        (
+            "onnxruntime/capi/libonnxruntime_providers_shared.so",
+            "onnxruntime/capi/libonnxruntime.so*",
+            False,
+        ),
         ("x.dist-info/METADATA", "*.dist-info/METADATA", True),
         ("a/x.dist-info/METADATA", "*.dist-info/METADATA", False),
     ],
@@ -76,7 +80,11 @@ def test_plan_gives_every_removal_its_reason() -> None:
         "numpy/__pycache__/x.cpython-311.pyc": "host bytecode",
         "numpy-2.0.dist-info/RECORD": "host bytecode",
     }
-    assert plan.bytes_by_reason() == {"never imported": (2, 15), "tests": (1, 7), "host bytecode": (2, 5)}
+    assert plan.bytes_by_reason() == {
+        "never imported": (2, 15),
+        "tests": (1, 7),
+        "host bytecode": (2, 5),
+    }
 
 
 @pytest.mark.parametrize(
@@ -84,8 +92,14 @@ def test_plan_gives_every_removal_its_reason() -> None:
     [
         ("[runtime]\nrequirements = []", "'requirements' must list"),
         ('[runtime]\nrequirements = ["a"]\n[[remove]]\npaths = ["x"]', "needs a 'reason'"),
-        ('[runtime]\nrequirements = ["a"]\n[[remove]]\nreason = "r"', "give 'paths' or 'distributions'"),
-        ('[runtime]\nrequirements = ["a"]\n[[remove]]\nreason = "r"\npath = ["x"]', "unknown key(s) ['path']"),
+        (
+            '[runtime]\nrequirements = ["a"]\n[[remove]]\nreason = "r"',
+            "give 'paths' or 'distributions'",
+        ),
+        (
+            '[runtime]\nrequirements = ["a"]\n[[remove]]\nreason = "r"\npath = ["x"]',
+            "unknown key(s) ['path']",
+        ),
         ('[runtime]\nrequirements = ["a"]\n[removes]\n', "unknown table(s) ['removes']"),
         ("[runtime\n", "not valid TOML"),
         ('[runtime]\nrequirements = "numpy"', "must be a list of strings"),
@@ -113,5 +127,8 @@ def test_project_rules_parse_and_pin_versions() -> None:
 def test_bytecode_counts_with_its_source() -> None:
     assert bytecode_source("a/b/__pycache__/c.cpython-312.pyc") == "a/b/c.py"
     assert bytecode_source("a/b/c.py") == "a/b/c.py"
-    inventory = Inventory({"numpy/__pycache__/x.cpython-312.pyc": 3, "model/model.onnx": 9, "lambda_function.py": 1}, {"numpy/x.py": "numpy"})
+    inventory = Inventory(
+        {"numpy/__pycache__/x.cpython-312.pyc": 3, "model/model.onnx": 9, "lambda_function.py": 1},
+        {"numpy/x.py": "numpy"},
+    )
     assert inventory.sizes_by_package() == {"numpy": (1, 3), "(model)": (1, 9), "(handler)": (1, 1)}

@@ -43,7 +43,9 @@ def test_too_many_inputs_names_the_limit() -> None:
 
 
 def test_too_long_input_names_index_and_limit() -> None:
-    with pytest.raises(PayloadTooLargeError, match=r"inputs\[1\] has 11 characters; the limit is 10"):
+    with pytest.raises(
+        PayloadTooLargeError, match=r"inputs\[1\] has 11 characters; the limit is 10"
+    ):
         parse_embed_request({"inputs": ["ok", "x" * 11]}, LIMITS)
 
 

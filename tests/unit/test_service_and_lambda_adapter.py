@@ -41,7 +41,9 @@ def make(fail: bool = False, **config: Any) -> tuple[LambdaAdapter, FakeEmbedder
     return LambdaAdapter(service), embedder
 
 
-def url_event(method: str, path: str, body: str | bytes | None = None, b64: bool = False) -> dict[str, Any]:
+def url_event(
+    method: str, path: str, body: str | bytes | None = None, b64: bool = False
+) -> dict[str, Any]:
     event: dict[str, Any] = {
         "version": "2.0",
         "rawPath": path,
@@ -58,7 +60,9 @@ def url_event(method: str, path: str, body: str | bytes | None = None, b64: bool
 CONTEXT = SimpleNamespace(aws_request_id="req-1")
 
 
-def call(adapter: LambdaAdapter, event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+def call(
+    adapter: LambdaAdapter, event: dict[str, Any]
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     result = adapter(event, CONTEXT)
     return result["statusCode"], json.loads(result["body"]), result["headers"]
 

@@ -18,7 +18,10 @@ from coldbrew import __version__
 from coldbrew.errors import ColdbrewError
 
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "model": ("coldbrew.cli.model_cmd", "Build and inspect model recipes (export, quantize, gate)."),
+    "model": (
+        "coldbrew.cli.model_cmd",
+        "Build and inspect model recipes (export, quantize, gate).",
+    ),
     "build": ("coldbrew.cli.build_cmd", "Build a slim, reproducible Lambda artifact."),
     "serve": ("coldbrew.cli.serve_cmd", "Serve an artifact on a local function URL."),
     "demo": ("coldbrew.cli.demo_cmd", "Send example requests to an artifact and report."),
@@ -33,7 +36,7 @@ class _LazyGroup(click.Group):
         entry = _COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        command = getattr(importlib.import_module(entry[0]), "command")
+        command = importlib.import_module(entry[0]).command
         assert isinstance(command, click.Command)
         return command
 

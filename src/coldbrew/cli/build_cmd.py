@@ -12,26 +12,79 @@ from coldbrew.cli.options import cache_dir_option
 
 
 @click.command("build")
-@click.option("--model", default="minilm-l6-v2", show_default=True, envvar=config.MODEL,
-              show_envvar=True, help="Model recipe name (built with `coldbrew model build`).")
-@click.option("--python", "python", type=click.Choice(PYTHONS), default="3.12", show_default=True,
-              envvar=config.TARGET_PYTHON, show_envvar=True, help="Target Lambda Python.")
-@click.option("--arch", type=click.Choice(ARCHES), default="x86_64", show_default=True,
-              envvar=config.TARGET_ARCH, show_envvar=True, help="Target CPU architecture.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("dist"), show_default=True, envvar=config.OUT_DIR, show_envvar=True,
-              help="Where the zip and its .report.json go.")
-@click.option("--project-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=Path("."), show_default=True, envvar=config.PROJECT_DIR,
-              show_envvar=True, help="Holds handlers/, models/ and packaging/.")
-@click.option("--rules", "rules_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, envvar=config.RULES_FILE, show_envvar=True,
-              help="Slimming rules [default: packaging/aws-lambda.toml].")
-@click.option("--via-s3", is_flag=True, envvar=config.VIA_S3, show_envvar=True,
-              help="Allow a zip over 50 MB (deployed through S3, as `cdk deploy` does).")
+@click.option(
+    "--model",
+    default="minilm-l6-v2",
+    show_default=True,
+    envvar=config.MODEL,
+    show_envvar=True,
+    help="Model recipe name (built with `coldbrew model build`).",
+)
+@click.option(
+    "--python",
+    "python",
+    type=click.Choice(PYTHONS),
+    default="3.12",
+    show_default=True,
+    envvar=config.TARGET_PYTHON,
+    show_envvar=True,
+    help="Target Lambda Python.",
+)
+@click.option(
+    "--arch",
+    type=click.Choice(ARCHES),
+    default="x86_64",
+    show_default=True,
+    envvar=config.TARGET_ARCH,
+    show_envvar=True,
+    help="Target CPU architecture.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    envvar=config.OUT_DIR,
+    show_envvar=True,
+    help="Where the zip and its .report.json go.",
+)
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    envvar=config.PROJECT_DIR,
+    show_envvar=True,
+    help="Holds handlers/, models/ and packaging/.",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar=config.RULES_FILE,
+    show_envvar=True,
+    help="Slimming rules [default: packaging/aws-lambda.toml].",
+)
+@click.option(
+    "--via-s3",
+    is_flag=True,
+    envvar=config.VIA_S3,
+    show_envvar=True,
+    help="Allow a zip over 50 MB (deployed through S3, as `cdk deploy` does).",
+)
 @cache_dir_option
-def command(model: str, python: str, arch: str, out_dir: Path, project_dir: Path,
-            rules_file: Path | None, via_s3: bool, cache_dir: Path) -> None:
+def command(
+    model: str,
+    python: str,
+    arch: str,
+    out_dir: Path,
+    project_dir: Path,
+    rules_file: Path | None,
+    via_s3: bool,
+    cache_dir: Path,
+) -> None:
     """Build a slim, reproducible Lambda artifact for MODEL's handler.
 
     Resolves wheels for the target (never the host), applies the slimming
@@ -45,11 +98,16 @@ def command(model: str, python: str, arch: str, out_dir: Path, project_dir: Path
 
     console = Console(stderr=True)
     options = BuildOptions(
-        model=model, project_dir=project_dir, out_dir=out_dir, cache_dir=cache_dir,
-        target=Target(python, arch), rules_file=rules_file, via_s3=via_s3,
+        model=model,
+        project_dir=project_dir,
+        out_dir=out_dir,
+        cache_dir=cache_dir,
+        target=Target(python, arch),
+        rules_file=rules_file,
+        via_s3=via_s3,
     )
     with console.status("building") as status:
-        report = build_artifact(options, progress=lambda message: status.update(message))
+        report = build_artifact(options, progress=status.update)
     console.print(render(report))
     console.print(f"bytecode: {report.bytecode}")
     console.print(

@@ -20,8 +20,10 @@ def summarize(cdk_out: Path) -> list[str]:
     for template_path in templates:
         template = json.loads(template_path.read_text(encoding="utf-8"))
         resources = template.get("Resources", {})
-        lines.append(f"stack {template_path.name.removesuffix('.template.json')}: "
-                     f"{len(resources)} resources ({template_path})")
+        lines.append(
+            f"stack {template_path.name.removesuffix('.template.json')}: "
+            f"{len(resources)} resources ({template_path})"
+        )
         counts = Counter(r.get("Type", "?") for r in resources.values())
         lines.extend(f"  {count} x {kind}" for kind, count in sorted(counts.items()))
         for name, resource in sorted(resources.items()):

@@ -50,7 +50,9 @@ def request_from_http_event(event: Mapping[str, Any], request_id: str) -> Reques
         try:
             body = base64.b64decode(raw_body, validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidRequestError("request body is marked base64 but is not valid base64")
+            raise InvalidRequestError(
+                "request body is marked base64 but is not valid base64"
+            ) from None
     else:
         body = raw_body.encode("utf-8")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
@@ -91,6 +93,6 @@ class LambdaAdapter:
             return http_result(response, request_id)
         try:
             return self._service.embed_payload(event).body
-        except Exception as exc:  # noqa: BLE001 - same mapping as HTTP, returned not raised
+        except Exception as exc:
             failure = error_response(exc, request_id)
             return {**failure.body, "status": failure.status}

@@ -1,0 +1,223 @@
+"""``coldbrew demo``: serve an artifact locally and show what it does, with figures.
+
+Starts the artifact behind a local function URL (real awslambdaric sandboxes),
+then over real HTTP: cold starts on fresh sandboxes, warm latency, example
+embeddings and their similarities, and malformed requests that must come back
+as 4xx JSON while the endpoint keeps serving. Exits non-zero if any check fails.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from coldbrew import config
+from coldbrew.cli.options import cache_dir_option
+
+if TYPE_CHECKING:
+    from coldbrew.emulate import LocalFunctionUrl
+    from coldbrew.emulate.probe import FunctionUrlClient
+
+EXAMPLES = (
+    "A cold brew is coffee steeped in cold water for many hours.",
+    "Cold-brewed coffee is made by soaking the grounds in cold water overnight.",
+    "The function scaled to zero and started again on the next request.",
+)
+
+MALFORMED: tuple[tuple[str, str, str, str | None], ...] = (
+    ("invalid JSON", "POST", "/embed", '{"inputs": ['),
+    ("wrong type", "POST", "/embed", '{"inputs": [42]}'),
+    ("empty list", "POST", "/embed", '{"inputs": []}'),
+    ("unknown field", "POST", "/embed", '{"input": ["typo"]}'),
+    ("too many inputs", "POST", "/embed", json.dumps({"inputs": ["x"] * 1000})),
+    ("input too long", "POST", "/embed", json.dumps({"inputs": ["word " * 5000]})),
+    ("unknown path", "GET", "/nope", None),
+    ("wrong method", "GET", "/embed", None),
+)
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+@dataclass
+class _Run:
+    """What the demo measured and which checks failed."""
+
+    cold: list[tuple[float, float]] = field(default_factory=list)  # (latency, init) ms
+    warm: list[float] = field(default_factory=list)
+    batch: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def _measure(
+    server: LocalFunctionUrl, client: FunctionUrlClient, cold_runs: int, warm_runs: int, run: _Run
+) -> None:
+    for _ in range(cold_runs):
+        server.emulator.reap_idle(0)  # next request lands on a fresh sandbox
+        reply = client.embed([EXAMPLES[0]])
+        record = server.records[-1]
+        if reply.status != 200 or not record.cold:
+            run.failures.append(f"cold request: status {reply.status}, cold={record.cold}")
+        run.cold.append((reply.latency_ms, record.init_ms or 0.0))
+    # Every text is new, so the function's embedding cache never answers.
+    run.warm = [client.embed([f"{EXAMPLES[1]} (request {n})"]).latency_ms for n in range(warm_runs)]
+    run.batch = [
+        client.embed([f"{EXAMPLES[2]} ({n}, {i})" for i in range(32)]).latency_ms
+        for n in range(max(3, warm_runs // 10))
+    ]
+
+
+def _show_embeddings(console: Console, client: FunctionUrlClient, run: _Run) -> None:
+    reply = client.embed(list(EXAMPLES))
+    body = reply.body or {}
+    vectors = body.get("embeddings", [])
+    norms = [math.sqrt(sum(x * x for x in v)) for v in vectors]
+    shape = f"{len(vectors)} x {len(vectors[0]) if vectors else 0}"
+    console.print(
+        f"\nPOST /embed -> {reply.status}  model {body.get('model')}  "
+        f"embeddings {shape}  norms {', '.join(f'{n:.4f}' for n in norms)}"
+    )
+    if reply.status != 200 or any(len(v) != body.get("dimensions") for v in vectors):
+        run.failures.append(f"embed: status {reply.status}, shape {shape}")
+    if not all(abs(n - 1) < 1e-3 for n in norms):
+        run.failures.append(f"embeddings are not unit-norm: {norms}")
+    if len(vectors) == len(EXAMPLES):
+        console.print(
+            f"  similarity(1, 2) = {_cosine(vectors[0], vectors[1]):.3f}   "
+            "(two sentences about cold brew)"
+        )
+        console.print(
+            f"  similarity(1, 3) = {_cosine(vectors[0], vectors[2]):.3f}   "
+            "(cold brew vs cold starts)"
+        )
+
+
+def _check_malformed(client: FunctionUrlClient, run: _Run) -> Table:
+    table = Table(title="Malformed requests", title_justify="left")
+    for column in ("request", "status", "error message"):
+        table.add_column(column)
+    for label, method, path, payload in MALFORMED:
+        bad = client.request(method, path, payload)
+        message = (bad.body or {}).get("error", {}).get("message", str(bad.body))
+        table.add_row(label, str(bad.status), message[:90])
+        if not 400 <= bad.status < 500:
+            run.failures.append(f"{label}: expected a 4xx, got {bad.status}")
+    health = client.request("GET", "/health")
+    table.add_row("GET /health afterwards", str(health.status), json.dumps(health.body)[:90])
+    if health.status != 200:
+        run.failures.append(f"endpoint stopped serving: /health gave {health.status}")
+    return table
+
+
+def _figures(run: _Run, report: dict[str, Any]) -> Table:
+    from coldbrew.build.report import MB
+    from coldbrew.emulate.probe import percentile
+
+    table = Table(title="Figures (this machine, one run)", title_justify="left")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    cold_ms = [c for c, _ in run.cold]
+    table.add_row(
+        f"cold start, first response on a fresh sandbox (median of {len(cold_ms)})",
+        f"{statistics.median(cold_ms):.0f} ms (min {min(cold_ms):.0f})",
+    )
+    table.add_row(
+        "  of which Init Duration (median)", f"{statistics.median(i for _, i in run.cold):.0f} ms"
+    )
+    table.add_row(
+        f"warm latency, 1 input (median / p90 of {len(run.warm)})",
+        f"{statistics.median(run.warm):.1f} / {percentile(run.warm, 90):.1f} ms",
+    )
+    table.add_row(
+        f"warm latency, 32 inputs (median of {len(run.batch)})",
+        f"{statistics.median(run.batch):.1f} ms",
+    )
+    if report:
+        table.add_row(
+            "artifact zipped / unzipped",
+            f"{report['zipped_bytes'] / MB:.1f} / {report['unzipped_bytes'] / MB:.1f} MB",
+        )
+    return table
+
+
+@click.command("demo")
+@click.argument("artifact", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--cold-runs",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    envvar="COLDBREW_DEMO_COLD_RUNS",
+    show_envvar=True,
+    help="Cold starts to measure, each on a fresh sandbox.",
+)
+@click.option(
+    "--warm-runs",
+    type=click.IntRange(1, 10_000),
+    default=50,
+    show_default=True,
+    envvar="COLDBREW_DEMO_WARM_RUNS",
+    show_envvar=True,
+    help="Warm requests to measure.",
+)
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(128, 10_240),
+    default=1024,
+    show_default=True,
+    envvar=config.MEMORY_MB,
+    show_envvar=True,
+    help="Memory size reported for the function, in MB.",
+)
+@cache_dir_option
+def command(
+    artifact: Path, cold_runs: int, warm_runs: int, memory_mb: int, cache_dir: Path
+) -> None:
+    """Serve ARTIFACT on a local function URL and exercise it over HTTP."""
+    from coldbrew.build.report import report_path
+    from coldbrew.emulate import EmulatorConfig, LocalFunctionUrl
+    from coldbrew.emulate.probe import FunctionUrlClient
+
+    console = Console()
+    report: dict[str, Any] = {}
+    if report_path(artifact).is_file():
+        report = json.loads(report_path(artifact).read_text(encoding="utf-8"))
+    server = LocalFunctionUrl(
+        EmulatorConfig(
+            artifact=artifact,
+            cache_dir=cache_dir,
+            python_version=report.get("python", "3.12"),
+            arch=report.get("arch"),
+            memory_mb=memory_mb,
+            timeout_s=60.0,
+        )
+    )
+    run = _Run()
+    with console.status("starting the local function URL (the first run builds the runtime)"):
+        server.start()
+    try:
+        client = FunctionUrlClient(server.url)
+        console.print(f"local function URL: [bold]{server.url}[/] (artifact {artifact})")
+        with console.status("measuring cold starts and warm latency"):
+            _measure(server, client, cold_runs, warm_runs, run)
+        _show_embeddings(console, client, run)
+        console.print(_check_malformed(client, run))
+        console.print(_figures(run, report))
+        client.close()
+    finally:
+        server.stop()
+    for failure in run.failures:
+        console.print(f"[red]check failed:[/] {failure}")
+    if run.failures:
+        raise SystemExit(1)
+    console.print("[green]all checks passed[/]")
