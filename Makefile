@@ -15,7 +15,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help demo test lint typecheck unit functional synth model artifact synth-cdk clean
+.PHONY: help demo test lint typecheck model artifact synth-cdk clean
 
 help:
 	@echo "make demo   build the MiniLM model and artifact, serve it on a local function URL, send requests, cdk synth"
@@ -34,12 +34,12 @@ node_modules/.installed: package.json package-lock.json
 model: $(BIN)/.installed
 	$(BIN)/coldbrew model build $(MODEL)
 
-$(ARTIFACT): model
+# The model build is cached by content and the artifact build is reproducible, so both run every time.
+artifact: model
 	$(BIN)/coldbrew build --model $(MODEL) --python $(TARGET_PYTHON) --arch $(ARCH)
 
-artifact: $(ARTIFACT)
-
-synth-cdk: node_modules/.installed $(ARTIFACT)
+synth-cdk: node_modules/.installed
+	@test -f $(ARTIFACT) || { echo "no $(ARTIFACT): run 'make artifact' first"; exit 1; }
 	npx cdk synth --quiet -c coldbrew:artifact=$(ARTIFACT) > /dev/null
 	$(BIN)/python -m coldbrew.cli.synth_summary cdk.out
 
