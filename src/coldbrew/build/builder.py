@@ -18,7 +18,7 @@ from pathlib import Path
 
 import coldbrew
 from coldbrew.build.archive import write_zip
-from coldbrew.build.bytecode import compile_tree
+from coldbrew.build.bytecode import BytecodeResult, compile_tree
 from coldbrew.build.inventory import Inventory, take_inventory
 from coldbrew.build.limits import check_limits
 from coldbrew.build.plan import plan_removals
@@ -44,6 +44,9 @@ class BuildOptions:
     handler: str = "aws"
     rules_file: Path | None = None
     via_s3: bool = False
+    #: False builds the unslimmed baseline: the same sources over a raw
+    #: ``pip install --target``, with no rules, no pruning and no bytecode.
+    slim: bool = True
 
     @property
     def artifact_path(self) -> Path:
@@ -139,15 +142,20 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
         say("adding handler, coldbrew runtime and model")
         _copy_sources(options, rules, stage, model_dir)
         before = step_done("add sources and model")
-        say(f"applying rules from {rules.source.name}")
-        plan = plan_removals(before.sizes, before.owners, rules)
-        for removal in plan.removals:
-            (stage / removal.path).unlink()
-        _remove_empty_dirs(stage)
-        step_done("apply rules")
-        say(f"compiling bytecode for Python {options.target.python}")
-        bytecode = compile_tree(stage, options.target.python)
-        final = step_done("bytecode")
+        if options.slim:
+            say(f"applying rules from {rules.source.name}")
+            plan = plan_removals(before.sizes, before.owners, rules)
+            for removal in plan.removals:
+                (stage / removal.path).unlink()
+            _remove_empty_dirs(stage)
+            step_done("apply rules")
+            say(f"compiling bytecode for Python {options.target.python}")
+            bytecode = compile_tree(stage, options.target.python)
+            final = step_done("bytecode")
+        else:
+            plan = plan_removals({}, {}, rules)
+            bytecode = BytecodeResult(False, "not compiled: unslimmed baseline build")
+            final = before
         say("writing reproducible zip")
         archive = write_zip(stage, options.artifact_path)
     after = Inventory(final.sizes, before.owners)
