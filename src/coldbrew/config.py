@@ -44,6 +44,20 @@ TIMEOUT_S = "COLDBREW_TIMEOUT_S"
 MAX_CONCURRENCY = "COLDBREW_MAX_CONCURRENCY"
 RUNTIME_PYTHON = "COLDBREW_RUNTIME_PYTHON"
 
+# --- coldbrew bench (each flag is also an environment variable) -------------
+BENCH_ARTIFACT = "COLDBREW_BENCH_ARTIFACT"
+BENCH_BASELINES = "COLDBREW_BENCH_BASELINES"
+BENCH_COLD_RUNS = "COLDBREW_BENCH_COLD_RUNS"
+BENCH_WARM_RUNS = "COLDBREW_BENCH_WARM_RUNS"
+BENCH_BATCH_RUNS = "COLDBREW_BENCH_BATCH_RUNS"
+BENCH_THROUGHPUT_REQUESTS = "COLDBREW_BENCH_THROUGHPUT_REQUESTS"
+BENCH_CONCURRENCY = "COLDBREW_BENCH_CONCURRENCY"
+BENCH_MEMORY_MB = "COLDBREW_BENCH_MEMORY_MB"
+BENCH_DROP_CACHES = "COLDBREW_BENCH_DROP_CACHES"
+BENCH_JSON = "COLDBREW_BENCH_JSON"
+BENCH_CHART = "COLDBREW_BENCH_CHART"
+BENCH_WORK_DIR = "COLDBREW_BENCH_WORK_DIR"
+
 # --- Lambda's own variables, read at the edge --------------------------------
 LAMBDA_TASK_ROOT = "LAMBDA_TASK_ROOT"
 
@@ -60,7 +74,7 @@ class RuntimeConfig:
     max_inputs: int = 64
     max_input_chars: int = 10_000
     max_body_bytes: int = 6 * 1024 * 1024  # Lambda's synchronous payload limit
-    batch_size: int = 32
+    batch_size: int = 1
     cache_size: int = 1024
     intra_op_threads: int = 0  # 0: let ONNX Runtime pick
 

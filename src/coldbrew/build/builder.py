@@ -13,23 +13,27 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import coldbrew
 from coldbrew.build.archive import write_zip
 from coldbrew.build.bytecode import BytecodeResult, compile_tree
+from coldbrew.build.inputs import inputs_key, reusable_report
 from coldbrew.build.inventory import Inventory, take_inventory
 from coldbrew.build.limits import check_limits
-from coldbrew.build.plan import plan_removals
+from coldbrew.build.plan import Plan, plan_removals
 from coldbrew.build.report import BuildReport, PackageSize, RemovedFor, StepSize, report_path
 from coldbrew.build.resolve import install_requirements, link_tree
 from coldbrew.build.rules import Rules, load_rules, matches
+from coldbrew.build.slimming import SlimOutcome, slim_and_verify
 from coldbrew.build.target import Target
-from coldbrew.errors import BuildError, ConfigurationError
+from coldbrew.errors import BuildError, ConfigurationError, InterpreterNotFoundError
+from coldbrew.interpreters import find_interpreter
 
 HANDLERS = {"aws": Path("handlers/aws/lambda_function.py")}
 MODEL_DIR_IN_ARTIFACT = "model"
+GATE_FILE = "gate.json"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class BuildOptions:
     #: False builds the unslimmed baseline: the same sources over a raw
     #: ``pip install --target``, with no rules, no pruning and no bytecode.
     slim: bool = True
+    #: Remove what a traced smoke invocation never touched (verified, or not shipped).
+    prune: bool = True
+    #: ``strip --strip-unneeded`` shared libraries (verified, or not shipped).
+    strip: bool = True
 
     @property
     def artifact_path(self) -> Path:
@@ -83,11 +91,7 @@ def _verified_model_dir(options: BuildOptions) -> Path:
 
 
 def _copy_sources(options: BuildOptions, rules: Rules, stage: Path, model_dir: Path) -> None:
-    handler = HANDLERS.get(options.handler)
-    if handler is None:
-        raise ConfigurationError(
-            f"unknown handler {options.handler!r}; known: {', '.join(sorted(HANDLERS))}"
-        )
+    handler = HANDLERS[options.handler]
     shutil.copyfile(options.project_dir / handler, stage / handler.name)
     package = Path(coldbrew.__file__).parent
     for source in sorted(package.rglob("*.py")):
@@ -96,7 +100,10 @@ def _copy_sources(options: BuildOptions, rules: Rules, stage: Path, model_dir: P
             dest = stage / "coldbrew" / relative
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest)
-    shutil.copytree(model_dir, stage / MODEL_DIR_IN_ARTIFACT)
+    # The gate reference stays behind: the builder uses it, the function never does.
+    shutil.copytree(
+        model_dir, stage / MODEL_DIR_IN_ARTIFACT, ignore=shutil.ignore_patterns(GATE_FILE)
+    )
 
 
 def _remove_empty_dirs(root: Path) -> None:
@@ -114,20 +121,103 @@ def _package_sizes(before: Inventory, after: Inventory) -> list[PackageSize]:
     ]
 
 
+def _inputs_key(options: BuildOptions, rules: Rules, model_dir: Path) -> str:
+    package = Path(coldbrew.__file__).parent
+    shipped = sorted(
+        p for p in package.rglob("*.py") if matches(p.relative_to(package).as_posix(), rules.ship)
+    )
+    try:
+        interpreter = find_interpreter(options.target.python).version
+    except InterpreterNotFoundError:
+        interpreter = "missing"
+    settings = {
+        "model": options.model,
+        "target": options.target.slug,
+        "handler": options.handler,
+        "slim": options.slim,
+        "prune": options.prune,
+        "strip": options.strip,
+        "interpreter": interpreter,
+        "coldbrew": coldbrew.__version__,
+    }
+    files = [
+        rules.source,
+        options.project_dir / HANDLERS[options.handler],
+        model_dir / "manifest.json",
+        *shipped,
+    ]
+    return inputs_key(settings=settings, files=files)
+
+
+StepDone = Callable[..., Inventory]
+
+
+def _slim(
+    options: BuildOptions,
+    rules: Rules,
+    stage: Path,
+    before: Inventory,
+    model_dir: Path,
+    say: Progress,
+    step_done: StepDone,
+) -> tuple[Plan, BytecodeResult, SlimOutcome]:
+    """Rules, bytecode, then strip/prune/verify; the unslimmed baseline skips all of it."""
+    if not options.slim:
+        return (
+            Plan(()),
+            BytecodeResult(False, "not compiled: unslimmed baseline build"),
+            SlimOutcome(stage, verification="not verified: unslimmed baseline build"),
+        )
+    say(f"applying rules from {rules.source.name}")
+    plan = plan_removals(before.sizes, before.owners, rules)
+    for removal in plan.removals:
+        (stage / removal.path).unlink()
+    _remove_empty_dirs(stage)
+    step_done("apply rules")
+    say(f"compiling bytecode for Python {options.target.python}")
+    bytecode = compile_tree(stage, options.target.python)
+    step_done("bytecode")
+    outcome = slim_and_verify(
+        stage,
+        stage.parent,
+        rules,
+        options.target,
+        gate_file=model_dir / GATE_FILE,
+        prune=options.prune,
+        strip=options.strip,
+        say=say,
+        step_done=step_done,
+    )
+    return Plan(plan.removals + outcome.plan.removals), bytecode, outcome
+
+
 def build_artifact(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
-    """Build the artifact described by ``options``; returns the report (also written)."""
+    """Build the artifact described by ``options``; returns the report (also written).
+
+    An unchanged rebuild (same inputs key, artifact intact) returns the existing
+    artifact's report with ``cached=True`` and touches nothing.
+    """
     say = progress or (lambda _message: None)
     rules = load_rules(options.resolved_rules_file())
+    if options.handler not in HANDLERS:
+        raise ConfigurationError(
+            f"unknown handler {options.handler!r}; known: {', '.join(sorted(HANDLERS))}"
+        )
     model_dir = _verified_model_dir(options)
+    key = _inputs_key(options, rules, model_dir)
+    reused = reusable_report(options.artifact_path, key)
+    if reused is not None:
+        check_limits(reused.zipped_bytes, reused.unzipped_bytes, via_s3=options.via_s3)
+        return replace(reused, cached=True)
     steps: list[StepSize] = []
     (options.cache_dir / "tmp").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="build-", dir=options.cache_dir / "tmp") as tmp:
         stage = Path(tmp) / "task"
         clock = time.perf_counter()
 
-        def step_done(name: str) -> Inventory:
+        def step_done(name: str, root: Path = stage) -> Inventory:
             nonlocal clock
-            inventory = take_inventory(stage)
+            inventory = take_inventory(root)
             now = time.perf_counter()
             steps.append(
                 StepSize(name, len(inventory.sizes), sum(inventory.sizes.values()), now - clock)
@@ -142,22 +232,10 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
         say("adding handler, coldbrew runtime and model")
         _copy_sources(options, rules, stage, model_dir)
         before = step_done("add sources and model")
-        if options.slim:
-            say(f"applying rules from {rules.source.name}")
-            plan = plan_removals(before.sizes, before.owners, rules)
-            for removal in plan.removals:
-                (stage / removal.path).unlink()
-            _remove_empty_dirs(stage)
-            step_done("apply rules")
-            say(f"compiling bytecode for Python {options.target.python}")
-            bytecode = compile_tree(stage, options.target.python)
-            final = step_done("bytecode")
-        else:
-            plan = plan_removals({}, {}, rules)
-            bytecode = BytecodeResult(False, "not compiled: unslimmed baseline build")
-            final = before
+        plan, bytecode, outcome = _slim(options, rules, stage, before, model_dir, say, step_done)
+        final = take_inventory(outcome.root)
         say("writing reproducible zip")
-        archive = write_zip(stage, options.artifact_path)
+        archive = write_zip(outcome.root, options.artifact_path)
     after = Inventory(final.sizes, before.owners)
     report = BuildReport(
         artifact=str(archive.path),
@@ -175,6 +253,10 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
         packages=_package_sizes(before, after),
         removed=[RemovedFor(r, n, b) for r, (n, b) in sorted(plan.bytes_by_reason().items())],
         requirements=list(rules.requirements),
+        verification=outcome.verification,
+        accuracy=outcome.accuracy,
+        stripped=outcome.stripped.stripped,
+        inputs_key=key,
     )
     report.write(report_path(archive.path))
     try:

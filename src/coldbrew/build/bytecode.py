@@ -17,8 +17,10 @@ from pathlib import Path
 from coldbrew.errors import BuildError, InterpreterNotFoundError
 from coldbrew.interpreters import Interpreter, find_interpreter
 
-#: Where the files live in the function, recorded in tracebacks.
+#: Where the function's files live on Lambda, recorded in tracebacks.
 LAMBDA_TASK_ROOT = "/var/task"
+#: Where a layer's ``python/`` directory lives on Lambda (layers unpack to /opt).
+LAMBDA_LAYER_PYTHON = "/opt/python"
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,19 @@ class BytecodeResult:
     interpreter: str = ""
 
 
-def compile_tree(root: Path, python: str, interpreter: Interpreter | None = None) -> BytecodeResult:
-    """Compile every .py under ``root``; skip with a plain reason when no interpreter."""
+def compile_tree(
+    root: Path,
+    python: str,
+    interpreter: Interpreter | None = None,
+    *,
+    prefix: str = LAMBDA_TASK_ROOT,
+) -> BytecodeResult:
+    """Compile every .py under ``root``; skip with a plain reason when no interpreter.
+
+    ``prefix`` is the directory ``root`` becomes on Lambda (the task root by
+    default, :data:`LAMBDA_LAYER_PYTHON` for a layer's files): it is what
+    tracebacks and ``co_filename`` show.
+    """
     if interpreter is None:
         try:
             interpreter = find_interpreter(python)
@@ -40,7 +53,7 @@ def compile_tree(root: Path, python: str, interpreter: Interpreter | None = None
     command = [
         str(interpreter.path), "-m", "compileall", "-q", "-j", "0",
         "--invalidation-mode", "unchecked-hash",
-        "-s", str(root), "-p", LAMBDA_TASK_ROOT, str(root),
+        "-s", str(root), "-p", prefix, str(root),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:

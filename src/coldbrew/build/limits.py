@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from coldbrew.errors import LambdaLimitError
 
 MB = 1024 * 1024
@@ -9,6 +11,21 @@ MB = 1024 * 1024
 UNZIPPED_LIMIT = 250 * MB
 #: A zip uploaded directly with CreateFunction/UpdateFunctionCode (AWS: 50 MB).
 DIRECT_UPLOAD_LIMIT = 50 * MB
+#: A container image, uncompressed, base image and all its layers included (AWS: 10 GB).
+IMAGE_LIMIT = 10 * 1024 * MB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Lambda's size limits, in bytes.
+
+    The defaults are AWS's; tests pass smaller ones to reach every layout
+    with real, tiny files.
+    """
+
+    direct_upload: int = DIRECT_UPLOAD_LIMIT
+    unzipped: int = UNZIPPED_LIMIT
+    image: int = IMAGE_LIMIT
 
 
 def check_limits(zipped_bytes: int, unzipped_bytes: int, *, via_s3: bool = False) -> None:

@@ -59,10 +59,32 @@ class BuildReport:
     packages: list[PackageSize] = field(default_factory=list)
     removed: list[RemovedFor] = field(default_factory=list)
     requirements: list[str] = field(default_factory=list)
+    #: How the slimmed tree was checked against the unslimmed one, in words.
+    verification: str = ""
+    #: The artifact's own accuracy against the original model, in words.
+    accuracy: str = ""
+    #: Libraries stripped (path, bytes before, bytes after).
+    stripped: list[tuple[str, int, int]] = field(default_factory=list)
+    #: Hash of every build input; an unchanged rebuild reuses the artifact.
+    inputs_key: str = ""
+    #: True when this report describes an artifact reused from an identical build.
+    cached: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the ``.report.json`` content)."""
-        return {"schema": 1, **asdict(self)}
+        data = asdict(self)
+        del data["cached"]  # a property of this run, not of the artifact
+        return {"schema": 1, **data}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildReport:
+        """Rebuild a report from :meth:`to_json` output."""
+        fields = {k: v for k, v in data.items() if k != "schema"}
+        fields["steps"] = [StepSize(**s) for s in fields.get("steps", [])]
+        fields["packages"] = [PackageSize(**p) for p in fields.get("packages", [])]
+        fields["removed"] = [RemovedFor(**r) for r in fields.get("removed", [])]
+        fields["stripped"] = [tuple(s) for s in fields.get("stripped", [])]
+        return cls(**fields)
 
     def write(self, path: Path) -> None:
         """Write the JSON report."""

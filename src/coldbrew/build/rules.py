@@ -39,6 +39,10 @@ class Rules:
     ship: tuple[str, ...]
     remove: tuple[RemoveRule, ...]
     keep: tuple[str, ...]
+    #: Never removed by trace-guided pruning, touched or not.
+    prune_keep: tuple[str, ...] = ()
+    #: Removed by trace-guided pruning even when touched (verification decides).
+    prune_remove: tuple[str, ...] = ()
 
 
 def normalize_distribution(name: str) -> str:
@@ -88,7 +92,7 @@ def parse_rules(text: str, source: Path) -> Rules:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
-    known = {"runtime", "ship", "remove", "keep"}
+    known = {"runtime", "ship", "remove", "keep", "prune"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigurationError(
@@ -119,7 +123,19 @@ def parse_rules(text: str, source: Path) -> Rules:
             raise ConfigurationError(f"{where}: give 'paths' or 'distributions'")
         removes.append(rule)
     keep = _strings(data.get("keep", {}), "paths", f"{source} [keep]")
-    return Rules(source, requirements, ship, tuple(removes), keep)
+    prune = data.get("prune", {})
+    extra = sorted(set(prune) - {"keep", "remove"})
+    if extra:
+        raise ConfigurationError(f"{source} [prune]: unknown key(s) {extra}; allowed: keep, remove")
+    return Rules(
+        source,
+        requirements,
+        ship,
+        tuple(removes),
+        keep,
+        prune_keep=_strings(prune, "keep", f"{source} [prune]"),
+        prune_remove=_strings(prune, "remove", f"{source} [prune]"),
+    )
 
 
 def load_rules(path: Path) -> Rules:

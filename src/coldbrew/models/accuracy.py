@@ -9,6 +9,7 @@ and minimum of those must clear the recipe's thresholds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,9 +150,26 @@ def built_embeddings(model_dir: Path, sentences: Sequence[str], batch_size: int)
 
 
 def run_gate(
-    source_dir: Path, model_dir: Path, sentences: Sequence[str], max_tokens: int, spec: AccuracySpec
+    reference: Vectors, model_dir: Path, sentences: Sequence[str], spec: AccuracySpec
 ) -> AccuracyReport:
     """Compare the built model in ``model_dir`` with the original; do not raise on failure."""
-    reference = reference_embeddings(source_dir, sentences, max_tokens)
     runs = [built_embeddings(model_dir, sentences, size) for size in spec.batch_sizes]
     return compare(reference, runs, sentences, spec)
+
+
+def write_gate_file(
+    path: Path, sentences: Sequence[str], reference: Vectors, spec: AccuracySpec
+) -> None:
+    """Keep the gate set and the original's embeddings beside the model (``gate.json``).
+
+    The artifact builder scores the artifact's own runtime against these, so a
+    different ONNX Runtime in the artifact cannot drift past the thresholds unseen.
+    """
+    payload = {
+        "schema": 1,
+        "threshold_mean": spec.threshold_mean,
+        "threshold_min": spec.threshold_min,
+        "sentences": list(sentences),
+        "embeddings": [[round(float(x), 7) for x in row] for row in reference],
+    }
+    path.write_text(json.dumps(payload, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -17,10 +17,16 @@ from typing import Any
 
 from coldbrew.errors import ModelError
 from coldbrew.models import cache
-from coldbrew.models.accuracy import read_sentences, run_gate
+from coldbrew.models.accuracy import (
+    read_sentences,
+    reference_embeddings,
+    run_gate,
+    write_gate_file,
+)
 from coldbrew.models.export import export_onnx, write_tokenizer
 from coldbrew.models.graph import check_signature, read_signature, set_output_width
 from coldbrew.models.manifest import (
+    GATE_FILE,
     MODEL_FILE,
     TOKENIZER_FILE,
     build_manifest,
@@ -130,6 +136,9 @@ def _build(
     inputs, outputs, opset = read_signature(out / MODEL_FILE)
     check_signature(inputs, outputs, recipe.dimensions)
     write_tokenizer(source.directory, out / TOKENIZER_FILE, max_tokens=recipe.max_tokens)
+    report(f"Embedding the {len(sentences)} gate sentences with the original model")
+    reference = reference_embeddings(source.directory, sentences, recipe.max_tokens)
+    write_gate_file(out / GATE_FILE, sentences, reference, recipe.accuracy)
 
     def manifest(accuracy: dict[str, Any] | None) -> dict[str, Any]:
         return build_manifest(
@@ -151,6 +160,6 @@ def _build(
     write_manifest(out, manifest(None))
     sizes = ", ".join(str(size) for size in recipe.accuracy.batch_sizes)
     report(f"Gating accuracy on {len(sentences)} sentences (batch sizes {sizes})")
-    result = run_gate(source.directory, out, sentences, recipe.max_tokens, recipe.accuracy)
+    result = run_gate(reference, out, sentences, recipe.accuracy)
     result.check()
     write_manifest(out, manifest(result.as_manifest()))

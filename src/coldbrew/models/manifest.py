@@ -19,9 +19,13 @@ SCHEMA = 1
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
+#: The gate's sentences and the original model's embeddings of them. Not
+#: shipped in artifacts: the artifact builder re-runs the gate against it in
+#: the target runtime, whose ONNX Runtime may differ from the build host's.
+GATE_FILE = "gate.json"
 #: Everything a built model directory holds, and nothing else.
-OUTPUT_FILES = (MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE)
-HASHED_FILES = (MODEL_FILE, TOKENIZER_FILE)
+OUTPUT_FILES = (MODEL_FILE, TOKENIZER_FILE, GATE_FILE, MANIFEST_FILE)
+HASHED_FILES = (MODEL_FILE, TOKENIZER_FILE, GATE_FILE)
 
 _CHUNK = 1 << 20
 

@@ -1,0 +1,46 @@
+"""The build cache: a hash of every input, and reuse of an identical artifact.
+
+Inputs: the builder's own version, the target and options, the rules file,
+the handler, the shipped coldbrew sources, the model's manifest (which hashes
+every model file), and the target interpreter's exact version (it writes the
+bytecode). When the artifact on disk was built from the same inputs and still
+has the digest its report records, the build is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from coldbrew.build.archive import sha256_file
+from coldbrew.build.report import BuildReport, report_path
+
+#: Bump when the builder's output changes for the same inputs.
+BUILDER_VERSION = "3"
+
+
+def inputs_key(*, settings: dict[str, object], files: Iterable[Path]) -> str:
+    """sha256 over ``settings`` (JSON) and the contents of ``files`` (in order)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([BUILDER_VERSION, settings], sort_keys=True, default=str).encode())
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def reusable_report(artifact: Path, key: str) -> BuildReport | None:
+    """The report of ``artifact`` if it was built from ``key`` and is intact; else None."""
+    path = report_path(artifact)
+    if not artifact.is_file() or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        report = BuildReport.from_json(data)
+    except (OSError, ValueError, TypeError):
+        return None
+    if report.inputs_key != key or sha256_file(artifact) != report.sha256:
+        return None
+    return report
