@@ -82,6 +82,8 @@ def test_report_written_beside_artifact(built: BuildReport) -> None:
         "add sources and model",
         "apply rules",
         "bytecode",
+        "strip",
+        "trace prune",
     ]
     assert all(r["reason"] and r["files"] > 0 for r in report["removed"])
 
@@ -126,3 +128,61 @@ def test_tampered_model_is_refused(project: Path, cache_dir: Path, tmp_path: Pat
     (tampered / "models" / "tiny" / "dist" / "model.onnx").write_bytes(b"not a model")
     with pytest.raises(BuildError, match="does not match its manifest"):
         build_artifact(_options(tampered, "dist", cache_dir))
+
+
+def test_slimming_was_verified_and_reported(built: BuildReport) -> None:
+    assert built.verification.startswith("slimmed tree answered all")
+    reasons = {r.reason for r in built.removed}
+    assert "never touched by the smoke invocation (trace-guided pruning)" in reasons
+    stripped = {path for path, _, _ in built.stripped}
+    assert "tokenizers/tokenizers.abi3.so" in stripped
+    assert not any(path.startswith("numpy.libs/") for path in stripped)  # auditwheel's: kept
+    assert [s.step for s in built.steps][-2:] == ["strip", "trace prune"]
+
+
+def test_unchanged_rebuild_reuses_the_artifact(
+    built: BuildReport, project: Path, cache_dir: Path
+) -> None:
+    again = build_artifact(_options(project, "dist", cache_dir))
+    assert again.cached and again.sha256 == built.sha256
+    assert again.inputs_key == built.inputs_key
+
+
+def test_a_broken_pruning_rule_is_caught_not_shipped(
+    project: Path, cache_dir: Path, tmp_path: Path
+) -> None:
+    rules = tmp_path / "broken.toml"
+    text = (ROOT / "packaging" / "aws-lambda.toml").read_text()
+    # Deliberately wrong: removes the tokenizer library the handler imports.
+    rules.write_text(text.replace("[prune]\n", '[prune]\nremove = ["tokenizers/**"]\n'))
+    options = BuildOptions(
+        model="tiny",
+        project_dir=project,
+        out_dir=tmp_path / "out",
+        cache_dir=cache_dir,
+        rules_file=rules,
+    )
+    report = build_artifact(options)
+    assert report.verification.startswith("slimming rejected, unslimmed tree shipped")
+    assert "tokenizers" in report.verification
+    with zipfile.ZipFile(report.artifact) as zf:
+        assert "tokenizers/__init__.py" in zf.namelist()
+    assert not any(r.reason.startswith("never touched") for r in report.removed)
+
+
+def test_arm64_resolves_arm64_wheels_and_says_it_was_not_verified(
+    project: Path, cache_dir: Path
+) -> None:
+    options = BuildOptions(
+        model="tiny",
+        project_dir=project,
+        out_dir=project / "arm",
+        cache_dir=cache_dir,
+        target=Target("3.12", "arm64"),
+    )
+    report = build_artifact(options)
+    with zipfile.ZipFile(report.artifact) as zf:
+        libraries = [n for n in zf.namelist() if n.endswith(".so") and "cpython-312" in n]
+    assert libraries and all("aarch64" in n for n in libraries)
+    assert report.verification.startswith("not verified: this")
+    assert "Python 3.12" in report.bytecode

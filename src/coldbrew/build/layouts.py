@@ -300,12 +300,12 @@ def _publish(part: LayoutPart, out_dir: Path) -> LayoutPart:
 
 def _remove_stale(out_dir: Path, name: str, keep: Layout) -> None:
     # A previous build's other layout must not be mistaken for this one.
-    for layout, paths in output_paths(out_dir, name).items():
-        for path in paths if layout != keep else ():
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+    outputs = output_paths(out_dir, name)
+    for path in (p for layout, paths in outputs.items() if layout != keep for p in paths):
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
 
 
 def write_chosen_layout(

@@ -18,6 +18,7 @@ A target this host cannot run (arm64 here) is neither probed nor slimmed.
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,8 +84,8 @@ def slim_and_verify(
         return SlimOutcome(
             stage,
             verification=(
-                f"not verified: a {target.arch} target cannot run on this host, so it was "
-                "neither probed, stripped nor pruned"
+                f"not verified: this {platform.machine()} host cannot run {target.arch} code, "
+                "so the artifact was neither probed, stripped nor pruned"
             ),
         )
     try:

@@ -74,6 +74,23 @@ from coldbrew.cli.options import cache_dir_option
     show_envvar=True,
     help="Allow a zip over 50 MB (deployed through S3, as `cdk deploy` does).",
 )
+@click.option(
+    "--prune/--no-prune",
+    default=True,
+    show_default=True,
+    envvar=config.PRUNE,
+    show_envvar=True,
+    help="Remove files a traced smoke invocation never touched "
+    "(shipped only if verification passes).",
+)
+@click.option(
+    "--strip/--no-strip",
+    default=True,
+    show_default=True,
+    envvar=config.STRIP,
+    show_envvar=True,
+    help="Strip shared libraries, except auditwheel's (shipped only if verification passes).",
+)
 @cache_dir_option
 def command(
     model: str,
@@ -83,6 +100,8 @@ def command(
     project_dir: Path,
     rules_file: Path | None,
     via_s3: bool,
+    prune: bool,
+    strip: bool,
     cache_dir: Path,
 ) -> None:
     """Build a slim, reproducible Lambda artifact for MODEL's handler.
@@ -105,11 +124,22 @@ def command(
         target=Target(python, arch),
         rules_file=rules_file,
         via_s3=via_s3,
+        prune=prune,
+        strip=strip,
     )
     with console.status("building") as status:
         report = build_artifact(options, progress=status.update)
-    console.print(render(report))
+    if report.cached:
+        console.print("unchanged inputs: reusing the artifact built from them")
+    else:
+        console.print(render(report))
     console.print(f"bytecode: {report.bytecode}")
+    if report.stripped:
+        saved = sum(before - after for _, before, after in report.stripped)
+        console.print(f"strip: {len(report.stripped)} libraries, {saved / MB:.1f} MB saved")
+    console.print(f"verification: {report.verification}")
+    if report.accuracy:
+        console.print(f"accuracy: {report.accuracy}")
     console.print(
         f"[bold]{report.artifact}[/]  {report.zipped_bytes / MB:.1f} MB zipped, "
         f"{report.unzipped_bytes / MB:.1f} MB unzipped, sha256 {report.sha256}"
