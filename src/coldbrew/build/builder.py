@@ -17,11 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import coldbrew
-from coldbrew.build.archive import write_zip
 from coldbrew.build.bytecode import BytecodeResult, compile_tree
 from coldbrew.build.inputs import inputs_key, reusable_report
 from coldbrew.build.inventory import Inventory, take_inventory
-from coldbrew.build.limits import check_limits
+from coldbrew.build.layouts import target_compiler, write_chosen_layout
 from coldbrew.build.plan import Plan, plan_removals
 from coldbrew.build.report import BuildReport, PackageSize, RemovedFor, StepSize, report_path
 from coldbrew.build.resolve import install_requirements, link_tree
@@ -55,6 +54,8 @@ class BuildOptions:
     prune: bool = True
     #: ``strip --strip-unneeded`` shared libraries (verified, or not shipped).
     strip: bool = True
+    #: ``auto`` picks zip, layer + zip, or a container image recipe by Lambda's limits.
+    layout: str = "auto"
 
     @property
     def artifact_path(self) -> Path:
@@ -135,6 +136,8 @@ def _inputs_key(options: BuildOptions, rules: Rules, model_dir: Path) -> str:
         "target": options.target.slug,
         "handler": options.handler,
         "slim": options.slim,
+        "layout": options.layout,
+        "via_s3": options.via_s3,
         "prune": options.prune,
         "strip": options.strip,
         "interpreter": interpreter,
@@ -207,7 +210,6 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
     key = _inputs_key(options, rules, model_dir)
     reused = reusable_report(options.artifact_path, key)
     if reused is not None:
-        check_limits(reused.zipped_bytes, reused.unzipped_bytes, via_s3=options.via_s3)
         return replace(reused, cached=True)
     steps: list[StepSize] = []
     (options.cache_dir / "tmp").mkdir(parents=True, exist_ok=True)
@@ -234,21 +236,29 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
         before = step_done("add sources and model")
         plan, bytecode, outcome = _slim(options, rules, stage, before, model_dir, say, step_done)
         final = take_inventory(outcome.root)
-        say("writing reproducible zip")
-        archive = write_zip(outcome.root, options.artifact_path)
+        say(f"writing the {options.layout} layout")
+        choice, written = write_chosen_layout(
+            outcome.root,
+            options.out_dir,
+            options.artifact_path.stem,
+            options.target,
+            requested=options.layout,
+            via_s3=options.via_s3,
+            compile=target_compiler(options.target) if bytecode.compiled else None,
+        )
     after = Inventory(final.sizes, before.owners)
     report = BuildReport(
-        artifact=str(archive.path),
-        sha256=archive.sha256,
+        artifact=str(written.artifact),
+        sha256=written.parts[0].sha256,
         model=options.model,
         python=options.target.python,
         arch=options.target.arch,
         handler=options.handler,
         rules=str(rules.source),
         bytecode=bytecode.detail,
-        zipped_bytes=archive.zipped_bytes,
-        unzipped_bytes=archive.unzipped_bytes,
-        files=archive.files,
+        zipped_bytes=written.zipped_bytes,
+        unzipped_bytes=written.unzipped_bytes,
+        files=sum(part.files for part in written.parts),
         steps=steps,
         packages=_package_sizes(before, after),
         removed=[RemovedFor(r, n, b) for r, (n, b) in sorted(plan.bytes_by_reason().items())],
@@ -257,11 +267,8 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
         accuracy=outcome.accuracy,
         stripped=outcome.stripped.stripped,
         inputs_key=key,
+        layout=choice.to_json(),
+        artifacts=written.to_json(),
     )
-    report.write(report_path(archive.path))
-    try:
-        check_limits(archive.zipped_bytes, archive.unzipped_bytes, via_s3=options.via_s3)
-    except BuildError:
-        archive.path.unlink()  # never leave an undeployable artifact where deploys look
-        raise
+    report.write(report_path(options.artifact_path))
     return report

@@ -111,7 +111,7 @@ def dockerfile_text(target: Target, *, handler: str = HANDLER) -> str:
     return (
         f"# Written by coldbrew: an AWS Lambda image for Python {target.python} on {target.arch}.\n"
         f"# Build it with: docker build --platform {platform} --provenance=false -t IMAGE .\n"
-        "# (--provenance=false: Lambda refuses the multi-manifest index buildx writes otherwise.)\n"
+        "# (--provenance=false: Lambda refuses the image index that attestations wrap it in.)\n"
         "# The base image is pinned by tag, which AWS republishes with security patches.\n"
         "# In production pin it by digest, FROM --platform=... IMAGE:TAG@sha256:...,\n"
         "# so every rebuild starts from the same bytes.\n"

@@ -32,15 +32,19 @@ def inputs_key(*, settings: dict[str, object], files: Iterable[Path]) -> str:
 
 
 def reusable_report(artifact: Path, key: str) -> BuildReport | None:
-    """The report of ``artifact`` if it was built from ``key`` and is intact; else None."""
+    """The report beside ``artifact`` if it was built from ``key`` and every zip it
+    wrote is intact; else None. (An image recipe is a directory: always rebuilt.)"""
     path = report_path(artifact)
-    if not artifact.is_file() or not path.is_file():
+    if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        report = BuildReport.from_json(data)
-    except (OSError, ValueError, TypeError):
+        report = BuildReport.from_json(json.loads(path.read_text(encoding="utf-8")))
+        parts = [(Path(p["path"]), p["sha256"]) for p in report.artifacts.get("parts", [])]
+    except (OSError, ValueError, TypeError, KeyError):
         return None
-    if report.inputs_key != key or sha256_file(artifact) != report.sha256:
+    if report.inputs_key != key or not parts:
         return None
+    for part, digest in parts:
+        if not part.is_file() or sha256_file(part) != digest:
+            return None
     return report

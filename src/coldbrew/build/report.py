@@ -67,6 +67,10 @@ class BuildReport:
     stripped: list[tuple[str, int, int]] = field(default_factory=list)
     #: Hash of every build input; an unchanged rebuild reuses the artifact.
     inputs_key: str = ""
+    #: The layout chosen (zip, layer, image) and why.
+    layout: dict[str, Any] = field(default_factory=dict)
+    #: Every file or directory written for the layout, with digests and sizes.
+    artifacts: dict[str, Any] = field(default_factory=dict)
     #: True when this report describes an artifact reused from an identical build.
     cached: bool = False
 
@@ -108,7 +112,8 @@ def render(report: BuildReport, *, top: int = 12) -> Any:
     steps.add_column("seconds", justify="right")
     for step in report.steps:
         steps.add_row(step.step, str(step.files), f"{step.bytes / MB:.1f}", f"{step.seconds:.2f}")
-    steps.add_row("zip", str(report.files), f"{report.zipped_bytes / MB:.1f} zipped", "")
+    layout = str(report.layout.get("layout", "zip"))
+    steps.add_row(layout, str(report.files), f"{report.zipped_bytes / MB:.1f} zipped", "")
 
     packages = Table(title="Packages (unzipped MB)", title_justify="left")
     for name in ("package", "before", "after", "saved"):

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from coldbrew import config
+from coldbrew.build.layout_choice import REQUESTS
 from coldbrew.build.target import ARCHES, PYTHONS, Target
 from coldbrew.cli.options import cache_dir_option
 
@@ -91,6 +92,16 @@ from coldbrew.cli.options import cache_dir_option
     show_envvar=True,
     help="Strip shared libraries, except auditwheel's (shipped only if verification passes).",
 )
+@click.option(
+    "--layout",
+    type=click.Choice(REQUESTS),
+    default="auto",
+    show_default=True,
+    envvar=config.LAYOUT,
+    show_envvar=True,
+    help="zip, layer (dependencies as a Lambda layer + a small function zip), "
+    "image (a container image recipe), or auto: the first that fits Lambda's limits.",
+)
 @cache_dir_option
 def command(
     model: str,
@@ -102,6 +113,7 @@ def command(
     via_s3: bool,
     prune: bool,
     strip: bool,
+    layout: str,
     cache_dir: Path,
 ) -> None:
     """Build a slim, reproducible Lambda artifact for MODEL's handler.
@@ -126,6 +138,7 @@ def command(
         via_s3=via_s3,
         prune=prune,
         strip=strip,
+        layout=layout,
     )
     with console.status("building") as status:
         report = build_artifact(options, progress=status.update)
@@ -140,6 +153,10 @@ def command(
     console.print(f"verification: {report.verification}")
     if report.accuracy:
         console.print(f"accuracy: {report.accuracy}")
+    if report.layout:
+        console.print(f"layout: {report.layout.get('layout')}: {report.layout.get('reason')}")
+    for part in report.artifacts.get("parts", [])[1:]:
+        console.print(f"also written: {part['path']} ({part['role']})")
     console.print(
         f"[bold]{report.artifact}[/]  {report.zipped_bytes / MB:.1f} MB zipped, "
         f"{report.unzipped_bytes / MB:.1f} MB unzipped, sha256 {report.sha256}"
