@@ -5,7 +5,9 @@ This is the only module that reads environment variables. Everything else
 receives a frozen settings object. Precedence is: an explicit argument, then
 the environment variable, then the default.
 
-Shipped inside artifacts, so it imports nothing beyond the standard library.
+Shipped inside artifacts, so it imports nothing beyond the standard library,
+and not even pathlib: paths are plain strings here, since every module a cold
+start imports is paid for on every cold start.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 from typing import Any
 
 from coldbrew.errors import ConfigurationError
@@ -73,7 +74,7 @@ class RuntimeConfig:
     nothing but its parsing.
     """
 
-    model_dir: Path
+    model_dir: str
     max_inputs: int = 64
     max_input_chars: int = 10_000
     max_body_bytes: int = 6 * 1024 * 1024  # Lambda's synchronous payload limit
@@ -94,7 +95,7 @@ class RuntimeConfig:
         cls,
         environ: Mapping[str, str] | None = None,
         *,
-        default_model_dir: Path | None = None,
+        default_model_dir: str | os.PathLike[str] | None = None,
         **explicit: Any,
     ) -> RuntimeConfig:
         """Build from explicit arguments, then ``environ``, then defaults."""
@@ -106,12 +107,12 @@ class RuntimeConfig:
             if default_model_dir is not None:
                 model_dir = default_model_dir
             elif task_root:
-                model_dir = Path(task_root) / "model"
+                model_dir = os.path.join(task_root, "model")
             else:
                 raise ConfigurationError(
                     f"no model directory: set {MODEL_DIR} or run inside a task root"
                 )
-        values["model_dir"] = Path(model_dir)
+        values["model_dir"] = os.fspath(model_dir)
         env_names = {
             "max_inputs": MAX_INPUTS,
             "max_input_chars": MAX_INPUT_CHARS,

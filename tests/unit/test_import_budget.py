@@ -32,3 +32,5 @@ def test_runtime_imports_only_its_three_libraries() -> None:
     baseline = _modules_after("pass")  # whatever site-packages' .pth files load
     third_party = {m.split(".")[0] for m in loaded - baseline} - set(sys.stdlib_module_names)
     assert third_party - {"coldbrew"} == {"numpy", "onnxruntime", "tokenizers"}
+    # Standard-library modules the three libraries do not load either: paid per cold start.
+    assert not {"pathlib", "base64", "email", "http"} & {m.split(".")[0] for m in loaded - baseline}

@@ -15,7 +15,6 @@ Pure: no boto3, no environment.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 from collections.abc import Mapping
@@ -48,7 +47,8 @@ def request_from_http_event(event: Mapping[str, Any], request_id: str) -> Reques
     raw_body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
-            body = base64.b64decode(raw_body, validate=True)
+            # binascii, not base64: the C module costs nothing at cold start.
+            body = binascii.a2b_base64(raw_body, strict_mode=True)
         except (binascii.Error, ValueError):
             raise InvalidRequestError(
                 "request body is marked base64 but is not valid base64"

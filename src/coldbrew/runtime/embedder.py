@@ -6,8 +6,8 @@ three are what an artifact carries, and loading them is most of a cold start.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,14 +48,21 @@ class OnnxEmbedder:
 
     @classmethod
     def load(
-        cls, model_dir: Path, *, intra_op_threads: int = 0, batch_size: int = 32
+        cls,
+        model_dir: str | os.PathLike[str],
+        *,
+        intra_op_threads: int = 0,
+        batch_size: int = 1,
     ) -> OnnxEmbedder:
         """Load the tokenizer, manifest and ONNX session from ``model_dir``."""
         info = read_model_info(model_dir)
-        for required in (MODEL_FILE, TOKENIZER_FILE):
-            if not (model_dir / required).is_file():
-                raise ConfigurationError(f"model file not found: {model_dir / required}")
-        tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        model_path, tokenizer_path = (
+            os.path.join(model_dir, f) for f in (MODEL_FILE, TOKENIZER_FILE)
+        )
+        for required in (model_path, tokenizer_path):
+            if not os.path.isfile(required):
+                raise ConfigurationError(f"model file not found: {required}")
+        tokenizer = Tokenizer.from_file(tokenizer_path)
         tokenizer.enable_truncation(max_length=info.max_tokens)
         # Pad each batch only to its longest member: most requests are short.
         pad_id = tokenizer.token_to_id("[PAD]")
@@ -65,7 +72,7 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         session = ort.InferenceSession(
-            str(model_dir / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
+            model_path, sess_options=options, providers=["CPUExecutionProvider"]
         )
         return cls(session, tokenizer, info, batch_size=batch_size)
 

@@ -7,8 +7,8 @@ loading numpy or onnxruntime.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from coldbrew.errors import ConfigurationError
 
@@ -28,11 +28,12 @@ class ModelInfo:
     max_tokens: int
 
 
-def read_model_info(model_dir: Path) -> ModelInfo:
+def read_model_info(model_dir: str | os.PathLike[str]) -> ModelInfo:
     """Read the model's manifest, naming the file when it is missing or broken."""
-    path = model_dir / MANIFEST_FILE
+    path = os.path.join(model_dir, MANIFEST_FILE)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            manifest = json.load(handle)
         return ModelInfo(
             name=str(manifest["name"]),
             version=str(manifest.get("version", "")),
