@@ -380,6 +380,33 @@ def test_the_task_root_keeps_zip_modes_and_times(
     assert not root.exists()
 
 
+def test_a_directory_artifact_is_the_task_root_in_place(
+    serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    directory = tmp_path / "function"
+    directory.mkdir()
+    (directory / "lambda_function.py").write_text(ECHO)
+    served = serve(directory)
+    result = served.json("/dir")
+    root = served.fn.emulator.task_root
+    assert root == directory.resolve()
+    assert result["cwd"] == str(root) == result["path0"]
+    assert result["env"]["LAMBDA_TASK_ROOT"] == str(root)
+    assert served.fn.records[-1].cold
+    served.fn.stop()
+    # Not copied, not made read-only, not deleted: the directory is the caller's.
+    assert sorted(p.name for p in directory.iterdir()) == ["lambda_function.py"]
+    assert (directory / "lambda_function.py").stat().st_mode & 0o200
+    assert served.fn.emulator.task_root is None
+
+
+def test_a_missing_directory_artifact_is_an_error(tmp_path: Path) -> None:
+    from coldbrew.emulate.artifact import directory_task_root
+
+    with pytest.raises(EmulationError, match="does not exist"):
+        directory_task_root(tmp_path / "nowhere")
+
+
 # --- failures -----------------------------------------------------------------------
 
 

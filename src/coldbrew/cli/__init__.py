@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("coldbrew.cli.build_cmd", "Build a slim, reproducible Lambda artifact."),
     "serve": ("coldbrew.cli.serve_cmd", "Serve an artifact on a local function URL."),
     "demo": ("coldbrew.cli.demo_cmd", "Send example requests to an artifact and report."),
+    "bench": ("coldbrew.cli.bench_cmd", "Measure an artifact against baselines, with ratios."),
 }
 
 

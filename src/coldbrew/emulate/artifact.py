@@ -1,10 +1,14 @@
-"""Unpacking an artifact zip into a task root, the way Lambda does.
+"""Unpacking an artifact zip into a task root, the way Lambda does; or taking a
+directory artifact as the task root in place.
 
 File modes and modification times come from the zip. The times matter: a
 shipped timestamp-based ``.pyc`` is only used when its recorded source mtime
 matches the extracted file, so extracting with "now" would silently turn
 every cold start into a compile. Zip times carry no zone; like Lambda (whose
 task root runs with TZ=UTC) they are read as UTC.
+
+A directory artifact (a baseline too big for a zip, say) is neither copied
+nor made read-only: it is the caller's, so it is only checked and used.
 """
 
 from __future__ import annotations
@@ -62,6 +66,17 @@ def unpack_artifact(zip_path: Path, dest: Path) -> Path:
     for directory, mtime in dir_times:
         os.utime(directory, (mtime, mtime))
     return dest
+
+
+def directory_task_root(path: Path) -> Path:
+    """Check a directory artifact and return it, resolved, to run in place.
+
+    Nothing is copied or changed: the emulator never writes to it or deletes
+    it. Raises :class:`EmulationError` when ``path`` is not a directory.
+    """
+    if not path.is_dir():
+        raise EmulationError(f"artifact directory {path} does not exist")
+    return path.resolve()
 
 
 def remove_task_root(path: Path) -> None:

@@ -1,6 +1,7 @@
 """The local Lambda: invoke an artifact's handler the way the service does.
 
-:class:`Emulator` unpacks the artifact once, keeps a pool of sandboxes
+:class:`Emulator` unpacks the artifact zip once (a directory artifact is used
+in place), keeps a pool of sandboxes
 running the real AWS runtime client, and runs each invocation in one of them:
 cold (a new sandbox, with an init phase) or warm (an idle one reused). It logs
 Lambda's START/END/REPORT lines and keeps an :class:`InvocationRecord` per
@@ -23,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from coldbrew.emulate.artifact import remove_task_root, unpack_artifact
+from coldbrew.emulate.artifact import directory_task_root, remove_task_root, unpack_artifact
 from coldbrew.emulate.pool import SandboxPool
 from coldbrew.emulate.report import (
     InvocationRecord,
@@ -112,7 +113,10 @@ class Emulator:
     # --- lifecycle -----------------------------------------------------------
 
     def start(self) -> None:
-        """Check the architecture, prepare the runtime and unpack the artifact."""
+        """Check the architecture, prepare the runtime and unpack the artifact.
+
+        A directory artifact is not unpacked: it is the task root as it is.
+        """
         if self._pool is not None:
             return
         config = self.config
@@ -124,12 +128,15 @@ class Emulator:
             arch=arch,
         )
         self._runtime = runtime
-        self._workdir = Path(tempfile.mkdtemp(prefix="coldbrew-serve-"))
-        try:
-            task_root = unpack_artifact(config.artifact, self._workdir / "task")
-        except BaseException:
-            self._remove_workdir()
-            raise
+        if config.artifact.is_dir():
+            task_root = directory_task_root(config.artifact)
+        else:
+            self._workdir = Path(tempfile.mkdtemp(prefix="coldbrew-serve-"))
+            try:
+                task_root = unpack_artifact(config.artifact, self._workdir / "task")
+            except BaseException:
+                self._remove_workdir()
+                raise
         self._task_root = task_root
         spec = SandboxSpec(
             python=runtime.python,
@@ -153,11 +160,15 @@ class Emulator:
         self._pool.start_reaper()
 
     def stop(self) -> None:
-        """Kill every sandbox and delete the unpacked artifact; idempotent."""
+        """Kill every sandbox and delete the unpacked artifact; idempotent.
+
+        A directory artifact is left as it was.
+        """
         if self._pool is not None:
             self._pool.close()
             self._pool = None
         self._remove_workdir()
+        self._task_root = None
 
     def __enter__(self) -> Emulator:
         self.start()
@@ -219,7 +230,7 @@ class Emulator:
 
     @property
     def task_root(self) -> Path | None:
-        """Where the artifact is unpacked while running."""
+        """Where the artifact is unpacked (or the artifact directory) while running."""
         return self._task_root
 
     def sandbox_counts(self) -> tuple[int, int]:

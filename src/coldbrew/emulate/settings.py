@@ -50,6 +50,10 @@ _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 class EmulatorConfig:
     """Everything the local Lambda emulator needs to serve one artifact.
 
+    ``artifact`` is a zip, unpacked into a temporary read-only task root as
+    Lambda does, or a directory, used in place as the task root (not copied,
+    not made read-only, never deleted).
+
     ``runtime_python`` is the target interpreter the runtime venv is made from
     (when None it is looked up for ``python_version``). ``arch`` is the
     artifact's architecture from its build report (None: assume the host's).

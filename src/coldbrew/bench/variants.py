@@ -1,0 +1,249 @@
+"""The variants a bench compares, and building the ones made from the artifact.
+
+* ``coldbrew`` - the slim artifact under test, as built.
+* ``a`` - unslimmed: the same handler, coldbrew runtime and model over a raw
+  ``pip install --target`` of the same pinned dependencies; no rules, no
+  bytecode (:func:`unslimmed_variant`).
+* ``b`` - sentence-transformers + torch, what a user would pick instead
+  (:mod:`coldbrew.bench.st_baseline`).
+* ``c`` - the floor: a minimal handler over the slim artifact's own tree
+  (:func:`floor_variant`).
+
+Built baselines are cached in the bench work directory under the sha256 of
+the artifact they derive from, so a second run only measures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coldbrew.bench.baseline_handlers import FLOOR, handler_source
+from coldbrew.errors import ConfigurationError
+
+#: Every variant key, in column order.
+VARIANT_KEYS = ("coldbrew", "a", "b", "c")
+#: The baselines ``--baselines`` chooses from.
+BASELINES = ("a", "b", "c")
+LABELS = {
+    "coldbrew": "coldbrew",
+    "a": "(a) unslimmed",
+    "b": "(b) sentence-transformers",
+    "c": "(c) floor",
+}
+HANDLER_FILE = "lambda_function.py"
+#: Bump when the floor's construction changes, so cached floors are rebuilt.
+_FLOOR_LAYOUT = "1"
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One thing to measure: an artifact (zip or task-root directory) and its facts.
+
+    ``embeds`` is False for the floor, whose handler answers a tiny JSON: warm
+    latency and throughput are measured only for variants that embed.
+    ``env`` is the function configuration it runs with.
+    """
+
+    key: str
+    description: str
+    artifact: Path
+    python_version: str
+    unzipped_bytes: int
+    zipped_bytes: int | None = None
+    embeds: bool = True
+    arch: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    #: Built by this run (False: the artifact under test, or a cached baseline).
+    built_now: bool = False
+
+    @property
+    def label(self) -> str:
+        """The column heading: ``(a) unslimmed``."""
+        return LABELS.get(self.key, self.key)
+
+    @property
+    def kind(self) -> str:
+        """``zip`` or ``directory``."""
+        return "directory" if self.artifact.is_dir() else "zip"
+
+
+def parse_baselines(text: str) -> tuple[str, ...]:
+    """``"a,c"`` -> ``("a", "c")``, in canonical order; an empty text chooses none."""
+    chosen = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = chosen - set(BASELINES)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown baseline(s) {', '.join(sorted(unknown))}; choose from {', '.join(BASELINES)}"
+        )
+    return tuple(key for key in BASELINES if key in chosen)
+
+
+def read_report(artifact: Path) -> dict[str, Any]:
+    """The build report beside ``artifact`` (``x.zip`` -> ``x.report.json``), or {}."""
+    from coldbrew.build.report import report_path
+
+    path = report_path(artifact)
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def zip_sizes(path: Path) -> tuple[int, int]:
+    """(zipped, unzipped) bytes of a zip file."""
+    with zipfile.ZipFile(path) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist())
+    return path.stat().st_size, unzipped
+
+
+def tree_bytes(root: Path) -> int:
+    """Bytes of every regular file under ``root`` (symlinks not followed)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(dirpath) / name
+            if not path.is_symlink():
+                total += path.stat().st_size
+    return total
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file."""
+    from coldbrew.build.archive import sha256_file
+
+    return sha256_file(path)
+
+
+def coldbrew_variant(artifact: Path) -> Variant:
+    """The artifact under test, with sizes and target from its build report."""
+    if not artifact.is_file():
+        raise ConfigurationError(
+            f"artifact {artifact} does not exist: build it with `coldbrew build`"
+        )
+    report = read_report(artifact)
+    zipped, unzipped = zip_sizes(artifact)
+    notes = [] if report else ["no build report beside the artifact: assumed Python 3.12"]
+    return Variant(
+        key="coldbrew",
+        description="the slim artifact under test",
+        artifact=artifact,
+        python_version=str(report.get("python", "3.12")),
+        zipped_bytes=zipped,
+        unzipped_bytes=unzipped,
+        arch=report.get("arch"),
+        notes=tuple(notes),
+    )
+
+
+def unslimmed_variant(
+    slim: Variant, project_dir: Path, cache_dir: Path, work_dir: Path, say: Say
+) -> Variant:
+    """Baseline (a): ``build_artifact(slim=False, via_s3=True)``.
+
+    Cached by the slim zip's sha256, which covers the model, handler, runtime and pins.
+    """
+    from coldbrew.build.builder import BuildOptions, build_artifact
+    from coldbrew.build.target import Target
+
+    report = read_report(slim.artifact)
+    if "model" not in report:
+        raise ConfigurationError(
+            f"baseline (a) needs the build report beside {slim.artifact} to know its model"
+        )
+    digest = file_sha256(slim.artifact)
+    options = BuildOptions(
+        model=str(report["model"]),
+        project_dir=project_dir,
+        out_dir=work_dir / "unslimmed" / digest[:16],
+        cache_dir=cache_dir,
+        target=Target(slim.python_version, slim.arch or "x86_64"),
+        via_s3=True,
+        slim=False,
+    )
+    artifact = options.artifact_path
+    cached = artifact.is_file() and bool(read_report(artifact))
+    if not cached:
+        say("building baseline (a): the unslimmed artifact")
+        build_artifact(options, progress=lambda message: say(f"(a) {message}"))
+    zipped, unzipped = zip_sizes(artifact)
+    return Variant(
+        key="a",
+        description="same handler, runtime and model over a raw `pip install --target`; "
+        "no rules, no bytecode",
+        artifact=artifact,
+        python_version=slim.python_version,
+        zipped_bytes=zipped,
+        unzipped_bytes=unzipped,
+        arch=slim.arch,
+        built_now=not cached,
+    )
+
+
+def floor_variant(slim: Variant, work_dir: Path, say: Say) -> Variant:
+    """Baseline (c): the slim tree with a minimal handler and no ``coldbrew/``.
+
+    The new handler's bytecode comes from the target interpreter, compiled the
+    way the builder compiles (``compile_tree``), and the tree is zipped with
+    the builder's writer so it is served exactly as the artifact is.
+    """
+    from coldbrew.build.archive import write_zip
+    from coldbrew.build.bytecode import compile_tree
+
+    source = handler_source(FLOOR)
+    key_blob = f"{_FLOOR_LAYOUT}\n{file_sha256(slim.artifact)}\n{source}"
+    key = hashlib.sha256(key_blob.encode()).hexdigest()[:16]
+    out_dir = work_dir / "floor" / key
+    artifact = out_dir / "floor.zip"
+    meta_path = out_dir / "floor.json"
+    cached = artifact.is_file() and meta_path.is_file()
+    if not cached:
+        say("building baseline (c): the floor")
+        (work_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="floor-", dir=work_dir / "tmp") as tmp:
+            stage = Path(tmp) / "task"
+            _extract(slim.artifact, stage)
+            shutil.rmtree(stage / "coldbrew", ignore_errors=True)
+            for stale in (stage / "__pycache__").glob("lambda_function.*.pyc"):
+                stale.unlink()
+            (stage / HANDLER_FILE).write_text(source, encoding="utf-8")
+            bytecode = compile_tree(stage, slim.python_version)
+            write_zip(stage, artifact)
+        meta_path.write_text(json.dumps({"bytecode": bytecode.detail}, indent=2) + "\n")
+    bytecode_detail = json.loads(meta_path.read_text(encoding="utf-8"))["bytecode"]
+    zipped, unzipped = zip_sizes(artifact)
+    return Variant(
+        key="c",
+        description="minimal handler over the same slim tree and model: imports, "
+        "session, tokenizer, one inference at init; answers a tiny JSON",
+        artifact=artifact,
+        python_version=slim.python_version,
+        zipped_bytes=zipped,
+        unzipped_bytes=unzipped,
+        embeds=False,
+        arch=slim.arch,
+        notes=(f"floor handler bytecode: {bytecode_detail}",),
+        built_now=not cached,
+    )
+
+
+def _extract(artifact: Path, dest: Path) -> None:
+    # extractall drops unix modes; keep them, since the zip writer keys its
+    # executable bit (0755) off them.
+    with zipfile.ZipFile(artifact) as archive:
+        for info in archive.infolist():
+            path = Path(archive.extract(info, dest))
+            mode = (info.external_attr >> 16) & 0o777
+            if mode and not info.is_dir():
+                path.chmod(mode | 0o200)

@@ -1,0 +1,329 @@
+"""``coldbrew bench``: the artifact against its baselines, in one run, with ratios."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from coldbrew import config
+from coldbrew.cli.options import cache_dir_option
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from coldbrew.bench.variants import Variant
+    from coldbrew.emulate import RuntimeEnvironment
+
+DEFAULT_ARTIFACT = Path("dist/minilm-l6-v2-py312-x86_64.zip")
+DEFAULT_JSON = Path("bench-results/bench.json")
+
+
+class _RichProgress:
+    """Measurement progress as one Rich task per phase."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def phase(self, description: str, total: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=self._progress.tasks[-1].total)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task)
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[_RichProgress]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        yield _RichProgress(progress)
+
+
+def _prepare(
+    artifact: Path,
+    baselines: tuple[str, ...],
+    project_dir: Path,
+    cache_dir: Path,
+    work_dir: Path,
+    console: Console,
+) -> tuple[list[Variant], dict[str, RuntimeEnvironment]]:
+    from coldbrew.bench import variants as v
+    from coldbrew.bench.st_baseline import ST_PYTHON, sentence_transformers_variant
+    from coldbrew.emulate import check_arch, ensure_runtime
+
+    slim = v.coldbrew_variant(artifact)
+    arch = check_arch(slim.arch)
+    versions = [slim.python_version] + ([ST_PYTHON] if "b" in baselines else [])
+    runtimes: dict[str, RuntimeEnvironment] = {}
+    chosen: list[Variant] = [slim]
+    with console.status("preparing") as status:
+        for version in dict.fromkeys(versions):
+            status.update(f"runtime venv for Python {version} (built once, then cached)")
+            runtimes[version] = ensure_runtime(cache_dir, version, arch=arch)
+        for key in baselines:
+            if key == "a":
+                chosen.append(
+                    v.unslimmed_variant(slim, project_dir, cache_dir, work_dir, status.update)
+                )
+            elif key == "b":
+                chosen.append(
+                    sentence_transformers_variant(runtimes[ST_PYTHON], work_dir, status.update)
+                )
+            else:
+                chosen.append(v.floor_variant(slim, work_dir, status.update))
+    for variant in chosen:
+        state = "as given" if variant.key == "coldbrew" else "cached"
+        state = "built now" if variant.built_now else state
+        console.print(f"{variant.label}: {variant.artifact} ({variant.kind}, {state})")
+    return chosen, runtimes
+
+
+@click.command("bench")
+@click.argument(
+    "artifact",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_ARTIFACT,
+    envvar=config.BENCH_ARTIFACT,
+)
+@click.option(
+    "--baselines",
+    default="a,b,c",
+    show_default=True,
+    envvar=config.BENCH_BASELINES,
+    show_envvar=True,
+    help="Baselines to measure beside ARTIFACT, comma-separated: a, b, c (empty: none).",
+)
+@click.option(
+    "--cold-runs",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    envvar=config.BENCH_COLD_RUNS,
+    show_envvar=True,
+    help="Fresh sandboxes per variant (the figures need 10 or more).",
+)
+@click.option(
+    "--warm-runs",
+    type=click.IntRange(0, 100_000),
+    default=100,
+    show_default=True,
+    envvar=config.BENCH_WARM_RUNS,
+    show_envvar=True,
+    help="Warm requests of 1 input per variant.",
+)
+@click.option(
+    "--batch-runs",
+    type=click.IntRange(0, 10_000),
+    default=20,
+    show_default=True,
+    envvar=config.BENCH_BATCH_RUNS,
+    show_envvar=True,
+    help="Warm requests of 32 inputs per variant.",
+)
+@click.option(
+    "--throughput-requests",
+    type=click.IntRange(0, 1_000_000),
+    default=200,
+    show_default=True,
+    envvar=config.BENCH_THROUGHPUT_REQUESTS,
+    show_envvar=True,
+    help="Requests of 1 input per variant for the throughput figure (0: skip it).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    envvar=config.BENCH_CONCURRENCY,
+    show_envvar=True,
+    help="Emulator max concurrency = concurrent clients for throughput.",
+)
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(128, 10_240),
+    default=1024,
+    show_default=True,
+    envvar=config.BENCH_MEMORY_MB,
+    show_envvar=True,
+    help="Memory size reported for every function, in MB (nothing is capped).",
+)
+@click.option(
+    "--drop-caches/--no-drop-caches",
+    default=True,
+    show_default=True,
+    envvar=config.BENCH_DROP_CACHES,
+    show_envvar=True,
+    help="Drop the OS page cache before every cold start (needs root; recorded either way).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_JSON,
+    show_default=True,
+    envvar=config.BENCH_JSON,
+    show_envvar=True,
+    help="Where every raw sample and the environment are written.",
+)
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar=config.BENCH_CHART,
+    show_envvar=True,
+    help="PNG chart [default: the JSON path with .png].",
+)
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    envvar=config.PROJECT_DIR,
+    show_envvar=True,
+    help="Holds handlers/, models/ and packaging/ (baseline (a) is built from it).",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    envvar=config.BENCH_WORK_DIR,
+    show_envvar=True,
+    help="Where built baselines are cached [default: <cache-dir>/bench].",
+)
+@cache_dir_option
+def command(
+    artifact: Path,
+    baselines: str,
+    cold_runs: int,
+    warm_runs: int,
+    batch_runs: int,
+    throughput_requests: int,
+    concurrency: int,
+    memory_mb: int,
+    drop_caches: bool,
+    json_path: Path,
+    chart_path: Path | None,
+    project_dir: Path,
+    work_dir: Path | None,
+    cache_dir: Path,
+) -> None:
+    """Measure ARTIFACT against baselines in ONE run, through the local function URL.
+
+    ARTIFACT (default dist/minilm-l6-v2-py312-x86_64.zip, also $COLDBREW_BENCH_ARTIFACT)
+    is served beside each baseline by the emulator (awslambdaric sandboxes
+    behind a local function URL) and every figure is taken over real HTTP
+    on this machine, so the ratios hold where absolute figures drift.
+
+    \b
+    Variants:
+      coldbrew  ARTIFACT, the slim artifact.
+      (a)       unslimmed: the same handler, coldbrew runtime and model over a
+                raw `pip install --target` of the same pins; no rules, no bytecode.
+      (b)       sentence-transformers + torch CPU, the same HTTP contract, as a
+                task-root directory (over Lambda's 250 MB limit). It runs on
+                Python 3.11: torch CPU wheels exist on this machine only for 3.11.
+      (c)       the floor: a minimal handler over ARTIFACT's own slim tree and
+                model (imports, session, tokenizer, one inference at init).
+                Cold start only.
+
+    \b
+    Figures, for every variant (ms are milliseconds, MB are 2^20 bytes):
+      cold start      ms, client-side: request sent to response read for the
+                      first request to a fresh sandbox (sandbox start, init,
+                      first invocation), over a kept-alive connection;
+                      min / median / p90 over --cold-runs sandboxes.
+      Init Duration   ms, the emulator's REPORT record for those requests:
+                      process start to the runtime's first request for work.
+      warm latency    ms, client-side, p50 / p99 of --warm-runs requests of 1
+                      input and --batch-runs of 32, on a warm sandbox; every
+                      text unique, so the embedding cache never answers.
+      throughput      requests/s, batch 1: --throughput-requests requests from
+                      --concurrency concurrent keep-alive clients, divided by
+                      their wall time (the pool pre-filled with warm sandboxes).
+      artifact size   MB, zipped (the zip's file size) and unzipped (the sum
+                      of its files); (b) is a directory: unzipped only.
+      max memory      MB, REPORT's Max Memory Used: the highest peak RSS
+                      (VmHWM) of any of the variant's sandboxes over the run.
+
+    Ratios are coldbrew / baseline for the cold-start median and p90, warm
+    p50 and sizes; targets (information, never the exit code): cold-start
+    median <= 0.5x (a), <= 1/25 of (b), <= 1.15x (c).
+
+    \b
+    Order: cold starts are INTERLEAVED - a round-robin of fresh sandboxes
+    across variants, the order rotated each round - so drift on this noisy
+    machine hits all alike; warm requests alternate between variants request
+    by request; throughput runs back to back in two slices, the second in
+    reverse order. Before each cold start the page cache is dropped
+    (--drop-caches; whether it worked is printed and recorded).
+
+    Writes the JSON (every raw sample, CPU, cores, load before/after, Python
+    versions, page cache) and a PNG chart. Exits 1 only if requests failed.
+    """
+    from rich.console import Console
+
+    from coldbrew.bench.page_cache import PageCache
+    from coldbrew.bench.run import BenchSettings, run_bench
+    from coldbrew.bench.table import render
+    from coldbrew.bench.variants import parse_baselines
+
+    settings = BenchSettings(
+        cold_runs=cold_runs,
+        warm_runs=warm_runs,
+        batch_runs=batch_runs,
+        throughput_requests=throughput_requests,
+        concurrency=concurrency,
+        memory_mb=memory_mb,
+    )
+    chosen = parse_baselines(baselines)
+    console = Console()
+    status_console = Console(stderr=True)
+    work = work_dir or cache_dir / "bench"
+    variants, runtimes = _prepare(artifact, chosen, project_dir, cache_dir, work, status_console)
+    page_cache = PageCache(enabled=drop_caches)
+    with _progress(status_console) as progress:
+        result = run_bench(
+            variants,
+            settings,
+            cache_dir=cache_dir,
+            runtimes=runtimes,
+            page_cache=page_cache,
+            progress=progress,
+        )
+    result.write(json_path)
+    console.print(render(result))
+    console.print(f"JSON: {json_path}")
+    chart = chart_path or json_path.with_suffix(".png")
+    try:
+        from coldbrew.bench.chart import write_chart
+
+        console.print(f"chart: {write_chart(result, chart)}")
+    except ImportError:
+        console.print("chart: skipped, matplotlib is missing (pip install 'coldbrew[bench]')")
+    for failure in result.failures:
+        console.print(f"[red]failed:[/] {failure}")
+    if result.failures:
+        raise SystemExit(1)
