@@ -54,12 +54,13 @@ def test_second_build_is_a_fast_cache_hit(builds: tuple[BuiltModel, BuiltModel, 
     assert second.path == first.path
 
 
-def test_dist_holds_exactly_the_three_files_the_manifest_describes(
+def test_dist_holds_exactly_the_files_the_manifest_describes(
     builds: tuple[BuiltModel, BuiltModel, float],
 ) -> None:
     built = builds[1]
     assert built.path.name == "dist" and built.path.parent.name == NAME
     assert sorted(p.name for p in built.path.iterdir()) == [
+        "gate.json",
         "manifest.json",
         "model.onnx",
         "tokenizer.json",
@@ -158,3 +159,22 @@ def test_similar_sentences_are_closer_through_the_runtime(
         ["A cat sleeps on the sofa.", "A kitten naps on the couch.", "Stock markets fell today."]
     )
     assert float(cat @ kitten) > float(cat @ stocks) + 0.3
+
+
+def test_gate_file_keeps_the_original_models_embeddings(
+    builds: tuple[BuiltModel, BuiltModel, float],
+) -> None:
+    import json
+
+    import numpy as np
+
+    built = builds[1]
+    gate = json.loads((built.path / "gate.json").read_text(encoding="utf-8"))
+    accuracy = built.manifest["accuracy"]
+    assert len(gate["sentences"]) == len(gate["embeddings"]) == accuracy["sentences"]
+    assert (gate["threshold_mean"], gate["threshold_min"]) == (
+        accuracy["threshold_mean"],
+        accuracy["threshold_min"],
+    )
+    norms = np.linalg.norm(np.array(gate["embeddings"]), axis=1)
+    assert norms.shape == (accuracy["sentences"],) and np.allclose(norms, 1.0, atol=1e-4)
