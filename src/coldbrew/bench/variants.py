@@ -169,7 +169,10 @@ def unslimmed_variant(
         out_dir=work_dir / "unslimmed" / digest[:16],
         cache_dir=cache_dir,
         target=Target(slim.python_version, slim.arch or "x86_64"),
+        # One zip, as a user's raw `pip install --target` build would be; over 50 MB,
+        # so through S3.
         via_s3=True,
+        layout="zip",
         slim=False,
     )
     artifact = options.artifact_path

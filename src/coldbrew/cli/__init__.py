@@ -10,11 +10,13 @@ line naming the problem, never as a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 import click
 
 from coldbrew import __version__
+from coldbrew.config import DEBUG
 from coldbrew.errors import ColdbrewError
 
 _COMMANDS: dict[str, tuple[str, str]] = {
@@ -51,6 +53,15 @@ class _LazyGroup(click.Group):
             return super().invoke(ctx)
         except ColdbrewError as exc:
             raise click.ClickException(f"{type(exc).__name__}: {exc.message}") from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: say so in one line, traceback only on request
+            if os.environ.get(DEBUG):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} "
+                f"(set {DEBUG}=1 for the traceback, and please report it)"
+            ) from None
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
