@@ -266,6 +266,7 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
         verification=outcome.verification,
         accuracy=outcome.accuracy,
         stripped=outcome.stripped.stripped,
+        largest_files=sorted(final.sizes.items(), key=lambda item: (-item[1], item[0]))[:20],
         inputs_key=key,
         layout=choice.to_json(),
         artifacts=written.to_json(),

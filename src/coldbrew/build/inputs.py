@@ -18,7 +18,7 @@ from coldbrew.build.archive import sha256_file
 from coldbrew.build.report import BuildReport, report_path
 
 #: Bump when the builder's output changes for the same inputs.
-BUILDER_VERSION = "3"
+BUILDER_VERSION = "4"
 
 
 def inputs_key(*, settings: dict[str, object], files: Iterable[Path]) -> str:

@@ -63,6 +63,8 @@ class BuildReport:
     verification: str = ""
     #: The artifact's own accuracy against the original model, in words.
     accuracy: str = ""
+    #: The largest files shipped (path, bytes), biggest first.
+    largest_files: list[tuple[str, int]] = field(default_factory=list)
     #: Libraries stripped (path, bytes before, bytes after).
     stripped: list[tuple[str, int, int]] = field(default_factory=list)
     #: Hash of every build input; an unchanged rebuild reuses the artifact.
@@ -88,6 +90,7 @@ class BuildReport:
         fields["packages"] = [PackageSize(**p) for p in fields.get("packages", [])]
         fields["removed"] = [RemovedFor(**r) for r in fields.get("removed", [])]
         fields["stripped"] = [tuple(s) for s in fields.get("stripped", [])]
+        fields["largest_files"] = [tuple(f) for f in fields.get("largest_files", [])]
         return cls(**fields)
 
     def write(self, path: Path) -> None:
@@ -128,10 +131,16 @@ def render(report: BuildReport, *, top: int = 12) -> Any:
     if len(ranked) > top:
         packages.add_row(f"... {len(ranked) - top} more", "", "", "")
 
+    largest = Table(title="Largest files shipped (unzipped MB)", title_justify="left")
+    largest.add_column("file")
+    largest.add_column("MB", justify="right")
+    for path, size in report.largest_files[:8]:
+        largest.add_row(path, f"{size / MB:.1f}")
+
     removed = Table(title="Removed, by rule", title_justify="left")
     removed.add_column("reason")
     removed.add_column("files", justify="right")
     removed.add_column("MB", justify="right")
     for entry in sorted(report.removed, key=lambda r: r.bytes, reverse=True):
         removed.add_row(entry.reason, str(entry.files), f"{entry.bytes / MB:.1f}")
-    return Group(steps, packages, removed)
+    return Group(steps, packages, largest, removed)
