@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "LambdaLimitError": "coldbrew.errors",
     "EmulationError": "coldbrew.errors",
     "InvocationTimeoutError": "coldbrew.errors",
+    "TrafficDataError": "coldbrew.errors",
     "RuntimeConfig": "coldbrew.config",
 }
 
@@ -51,6 +52,7 @@ __all__ = [
     "RequestError",
     "ResolveError",
     "RuntimeConfig",
+    "TrafficDataError",
     "__version__",
 ]
 

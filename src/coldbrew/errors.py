@@ -20,8 +20,9 @@ response happens in exactly one place, :mod:`coldbrew.platforms.http_errors`.
     │   ├── ResolveError              wheels for the target could not be found
     │   ├── InterpreterNotFoundError  no interpreter for the target Python
     │   └── LambdaLimitError          the artifact breaks Lambda's size limits
-    └── EmulationError                the local emulator could not run a sandbox
-        └── InvocationTimeoutError    an invocation ran past its timeout
+    ├── EmulationError                the local emulator could not run a sandbox
+    │   └── InvocationTimeoutError    an invocation ran past its timeout
+    └── TrafficDataError              a trace file or metric series is malformed
 
 This module is imported by the runtime inside artifacts: it must stay free of
 third-party imports.
@@ -119,3 +120,17 @@ class InvocationTimeoutError(EmulationError):
     """An invocation ran past the function timeout; the sandbox was killed."""
 
     status_code = 504
+
+
+class TrafficDataError(ColdbrewError):
+    """A trace file or metric series is malformed; names the file and line."""
+
+    def __init__(self, message: str, *, source: str = "", line: int | None = None) -> None:
+        where = (
+            f"{source}:{line}: "
+            if source and line is not None
+            else (f"{source}: " if source else "")
+        )
+        super().__init__(where + message)
+        self.source = source
+        self.line = line
