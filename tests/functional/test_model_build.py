@@ -152,11 +152,20 @@ def test_onnx_output_is_384_wide_and_unit_norm_for_any_batch_and_length(
 def test_similar_sentences_are_closer_through_the_runtime(
     builds: tuple[BuiltModel, BuiltModel, float],
 ) -> None:
+    import numpy as np
+
     from coldbrew.runtime.embedder import OnnxEmbedder
 
     embedder = OnnxEmbedder.load(builds[1].path)
-    cat, kitten, stocks = embedder.embed(
-        ["A cat sleeps on the sofa.", "A kitten naps on the couch.", "Stock markets fell today."]
+    # The runtime's rows are array.array("f") (no numpy in an artifact); numpy reads them.
+    cat, kitten, stocks = np.asarray(
+        embedder.embed(
+            [
+                "A cat sleeps on the sofa.",
+                "A kitten naps on the couch.",
+                "Stock markets fell today.",
+            ]
+        )
     )
     assert float(cat @ kitten) > float(cat @ stocks) + 0.3
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from coldbrew.bench.results import BenchResult
 
-_COLOURS = {"coldbrew": "#1f77b4", "a": "#ff7f0e", "b": "#d62728", "c": "#2ca02c"}
+_COLOURS = {"coldbrew": "#1f77b4", "a": "#ff7f0e", "b": "#d62728", "c": "#2ca02c", "d": "#9467bd"}
 
 
 def write_chart(result: BenchResult, path: Path) -> Path:

@@ -6,8 +6,12 @@
   bytecode (:func:`unslimmed_variant`).
 * ``b`` - sentence-transformers + torch, what a user would pick instead
   (:mod:`coldbrew.bench.st_baseline`).
-* ``c`` - the floor: a minimal handler over the slim artifact's own tree
-  (:func:`floor_variant`).
+* ``c`` - the floor: a minimal handler importing onnxruntime, numpy and
+  tokenizers, over a slim build with the numpy-stack rules
+  (``packaging/aws-lambda-numpy.toml``; :func:`floor_variant`).
+* ``d`` - the floor of coldbrew's own stack: a minimal handler on tokenizers
+  and the runtime's ctypes binding, over the slim artifact's own tree
+  (:func:`own_floor_variant`).
 
 Built baselines are cached in the bench work directory under the sha256 of
 the artifact they derive from, so a second run only measures.
@@ -18,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
@@ -26,22 +29,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coldbrew.bench.baseline_handlers import FLOOR, handler_source
+from coldbrew.bench.baseline_handlers import CTYPES_FLOOR, FLOOR, handler_source
 from coldbrew.errors import ConfigurationError
 
 #: Every variant key, in column order.
-VARIANT_KEYS = ("coldbrew", "a", "b", "c")
+VARIANT_KEYS = ("coldbrew", "a", "b", "c", "d")
 #: The baselines ``--baselines`` chooses from.
-BASELINES = ("a", "b", "c")
+BASELINES = ("a", "b", "c", "d")
 LABELS = {
     "coldbrew": "coldbrew",
     "a": "(a) unslimmed",
     "b": "(b) sentence-transformers",
     "c": "(c) floor",
+    "d": "(d) own-stack floor",
 }
 HANDLER_FILE = "lambda_function.py"
-#: Bump when the floor's construction changes, so cached floors are rebuilt.
-_FLOOR_LAYOUT = "1"
+#: The rules the floor (c) is built with: numpy and the onnxruntime Python package.
+NUMPY_RULES = Path("packaging") / "aws-lambda-numpy.toml"
+#: Bump when the floors' construction changes, so cached floors are rebuilt.
+_FLOOR_LAYOUT = "2"
 
 Say = Callable[[str], None]
 
@@ -194,8 +200,86 @@ def unslimmed_variant(
     )
 
 
-def floor_variant(slim: Variant, work_dir: Path, say: Say) -> Variant:
-    """Baseline (c): the slim tree with a minimal handler and no ``coldbrew/``.
+def floor_variant(
+    slim: Variant, project_dir: Path, cache_dir: Path, work_dir: Path, say: Say
+) -> Variant:
+    """Baseline (c): a minimal handler over a slim build with the numpy-stack rules.
+
+    The slim artifact no longer carries numpy or the onnxruntime Python
+    package, so the floor gets its own build of the same pins and model with
+    ``packaging/aws-lambda-numpy.toml``. The builder probes a tree with
+    coldbrew's handler, which never touches numpy: that build is stripped and
+    verified but not trace-pruned (pruning would remove the numpy stack the
+    floor imports). Cached by the slim zip's sha256 and the rules' text.
+    """
+    from coldbrew.build.builder import BuildOptions, build_artifact
+    from coldbrew.build.target import Target
+
+    report = read_report(slim.artifact)
+    if "model" not in report:
+        raise ConfigurationError(
+            f"baseline (c) needs the build report beside {slim.artifact} to know its model"
+        )
+    rules = project_dir / NUMPY_RULES
+    if not rules.is_file():
+        raise ConfigurationError(f"baseline (c) needs the numpy-stack rules {rules}")
+    key_blob = f"{file_sha256(slim.artifact)}\n{rules.read_text(encoding='utf-8')}"
+    options = BuildOptions(
+        model=str(report["model"]),
+        project_dir=project_dir,
+        out_dir=work_dir / "floor-numpy" / hashlib.sha256(key_blob.encode()).hexdigest()[:16],
+        cache_dir=cache_dir,
+        target=Target(slim.python_version, slim.arch or "x86_64"),
+        rules_file=rules,
+        via_s3=True,
+        layout="zip",
+        prune=False,
+    )
+    base = options.artifact_path
+    if not (base.is_file() and read_report(base)):
+        say("building baseline (c): a slim build with the numpy-stack rules")
+        build_artifact(options, progress=lambda message: say(f"(c) {message}"))
+    # The C library is there only so coldbrew's handler could serve the build's probe.
+    return _handler_swap(
+        "c",
+        base,
+        FLOOR,
+        ("coldbrew/**", "onnxruntime/capi/libonnxruntime.so*"),
+        slim,
+        work_dir,
+        say,
+        "minimal handler importing onnxruntime, numpy and tokenizers over a slim "
+        "numpy-stack build of the same pins and model: session, tokenizer, one "
+        "inference at init; answers a tiny JSON",
+    )
+
+
+def own_floor_variant(slim: Variant, work_dir: Path, say: Say) -> Variant:
+    """Baseline (d): a minimal ctypes handler over the slim artifact's own tree."""
+    return _handler_swap(
+        "d",
+        slim.artifact,
+        CTYPES_FLOOR,
+        (),
+        slim,
+        work_dir,
+        say,
+        "minimal handler over the slim artifact's own tree: tokenizers and the "
+        "runtime's ctypes binding, session, one inference at init; answers a tiny JSON",
+    )
+
+
+def _handler_swap(
+    key: str,
+    base: Path,
+    handler: str,
+    drop: tuple[str, ...],
+    slim: Variant,
+    work_dir: Path,
+    say: Say,
+    description: str,
+) -> Variant:
+    """``base`` with ``handler`` as its handler and ``drop`` globs removed.
 
     The new handler's bytecode comes from the target interpreter, compiled the
     way the builder compiles (``compile_tree``), and the tree is zipped with
@@ -203,33 +287,39 @@ def floor_variant(slim: Variant, work_dir: Path, say: Say) -> Variant:
     """
     from coldbrew.build.archive import write_zip
     from coldbrew.build.bytecode import compile_tree
+    from coldbrew.build.rules import matches
 
-    source = handler_source(FLOOR)
-    key_blob = f"{_FLOOR_LAYOUT}\n{file_sha256(slim.artifact)}\n{source}"
-    key = hashlib.sha256(key_blob.encode()).hexdigest()[:16]
-    out_dir = work_dir / "floor" / key
+    source = handler_source(handler)
+    key_blob = f"{_FLOOR_LAYOUT}\n{file_sha256(base)}\n{drop}\n{source}"
+    digest = hashlib.sha256(key_blob.encode()).hexdigest()[:16]
+    out_dir = work_dir / f"floor-{key}" / digest
     artifact = out_dir / "floor.zip"
     meta_path = out_dir / "floor.json"
     cached = artifact.is_file() and meta_path.is_file()
     if not cached:
-        say("building baseline (c): the floor")
+        say(f"building baseline ({key}): {LABELS[key]}")
         (work_dir / "tmp").mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="floor-", dir=work_dir / "tmp") as tmp:
             stage = Path(tmp) / "task"
-            _extract(slim.artifact, stage)
-            shutil.rmtree(stage / "coldbrew", ignore_errors=True)
+            _extract(base, stage)
+            for path in sorted(stage.rglob("*")):
+                if path.is_file() and matches(path.relative_to(stage).as_posix(), drop):
+                    path.unlink()
+            for directory in sorted((p for p in stage.rglob("*") if p.is_dir()), reverse=True):
+                if not any(directory.iterdir()):
+                    directory.rmdir()
             for stale in (stage / "__pycache__").glob("lambda_function.*.pyc"):
                 stale.unlink()
             (stage / HANDLER_FILE).write_text(source, encoding="utf-8")
             bytecode = compile_tree(stage, slim.python_version)
+            out_dir.mkdir(parents=True, exist_ok=True)
             write_zip(stage, artifact)
         meta_path.write_text(json.dumps({"bytecode": bytecode.detail}, indent=2) + "\n")
     bytecode_detail = json.loads(meta_path.read_text(encoding="utf-8"))["bytecode"]
     zipped, unzipped = zip_sizes(artifact)
     return Variant(
-        key="c",
-        description="minimal handler over the same slim tree and model: imports, "
-        "session, tokenizer, one inference at init; answers a tiny JSON",
+        key=key,
+        description=description,
         artifact=artifact,
         python_version=slim.python_version,
         zipped_bytes=zipped,

@@ -90,8 +90,12 @@ def _prepare(
                 chosen.append(
                     sentence_transformers_variant(runtimes[ST_PYTHON], work_dir, status.update)
                 )
+            elif key == "c":
+                chosen.append(
+                    v.floor_variant(slim, project_dir, cache_dir, work_dir, status.update)
+                )
             else:
-                chosen.append(v.floor_variant(slim, work_dir, status.update))
+                chosen.append(v.own_floor_variant(slim, work_dir, status.update))
     for variant in chosen:
         state = "as given" if variant.key == "coldbrew" else "cached"
         state = "built now" if variant.built_now else state
@@ -108,11 +112,11 @@ def _prepare(
 )
 @click.option(
     "--baselines",
-    default="a,b,c",
+    default="a,b,c,d",
     show_default=True,
     envvar=config.BENCH_BASELINES,
     show_envvar=True,
-    help="Baselines to measure beside ARTIFACT, comma-separated: a, b, c (empty: none).",
+    help="Baselines to measure beside ARTIFACT, comma-separated: a, b, c, d (empty: none).",
 )
 @click.option(
     "--cold-runs",

@@ -143,10 +143,13 @@ def reference_embeddings(source_dir: Path, sentences: Sequence[str], max_tokens:
 
 def built_embeddings(model_dir: Path, sentences: Sequence[str], batch_size: int) -> Matrix:
     """Embed through the runtime exactly as a deployed function would."""
+    import numpy as np
+
     from coldbrew.runtime.embedder import OnnxEmbedder
 
     embedder = OnnxEmbedder.load(model_dir, batch_size=batch_size)
-    return embedder.embed(list(sentences))
+    # The runtime returns array.array("f") rows (it carries no numpy); the gate is numpy.
+    return np.asarray(embedder.embed(list(sentences)), dtype=np.float32)
 
 
 def run_gate(

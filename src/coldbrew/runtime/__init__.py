@@ -2,9 +2,11 @@
 
 It knows nothing about AWS or any other platform: adapters in
 :mod:`coldbrew.platforms` turn platform events into :class:`Request` objects
-and :class:`Response` objects back into platform results. Only numpy,
-onnxruntime and tokenizers may be imported here, and only by the modules that
-need them (:mod:`coldbrew.runtime.embedder`).
+and :class:`Response` objects back into platform results. The only
+third-party import is tokenizers, by :mod:`coldbrew.runtime.embedder`; ONNX
+Runtime is reached through its C library with ctypes
+(:mod:`coldbrew.runtime.ort_capi`), so neither numpy nor the ``onnxruntime``
+Python package is ever imported.
 """
 
 from coldbrew.runtime.contract import EmbedRequest, Request, Response

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
 
-    Vector = npt.NDArray[np.float32]
+class Vector(Protocol):
+    """One embedding as the runtime holds it: the ONNX embedder's ``array.array("f")``
+    row, or anything else with ``tolist()`` (a numpy row in tests)."""
+
+    def tolist(self) -> list[float]: ...
 
 
 class EmbeddingCache:

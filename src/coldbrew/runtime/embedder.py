@@ -1,17 +1,20 @@
-"""Text to unit-norm embedding vectors with ONNX Runtime and `tokenizers`.
+"""Text to unit-norm embedding vectors with ONNX Runtime's C API and `tokenizers`.
 
-The only runtime module that imports numpy, onnxruntime and tokenizers; all
-three are what an artifact carries, and loading them is most of a cold start.
+No numpy and no ``onnxruntime`` Python package: the session is driven through
+:mod:`coldbrew.runtime.ort_capi` (ctypes over ``libonnxruntime.so``), inputs
+are ``array.array("q")`` buffers and each output row is an ``array.array("f")``.
+Importing numpy and the Python binding was most of a cold start; loading the C
+library is a small part of it. The rows support ``.tolist()`` (the service's
+JSON) and the buffer protocol (``numpy.asarray(rows)`` on a build host).
 """
 
 from __future__ import annotations
 
 import os
+from array import array
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from coldbrew.errors import ConfigurationError, InferenceError
@@ -22,11 +25,15 @@ from coldbrew.runtime.model_info import (
     ModelInfo,
     read_model_info,
 )
+from coldbrew.runtime.ort_capi import OrtLibrary, Session
 
 if TYPE_CHECKING:
-    import numpy.typing as npt
+    from typing import TypeAlias
 
-    Matrix = npt.NDArray[np.float32]
+    #: One embedding: float32 values (typecode "f"), one per dimension.
+    Row: TypeAlias = array[float]
+
+_FEEDS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class OnnxEmbedder:
@@ -34,17 +41,26 @@ class OnnxEmbedder:
 
     def __init__(
         self,
-        session: Any,
+        session: Session,
         tokenizer: Tokenizer,
         info: ModelInfo,
         *,
         batch_size: int = 32,
     ) -> None:
+        unknown = sorted(set(session.input_names) - set(_FEEDS))
+        if unknown:
+            raise ConfigurationError(
+                f"model inputs {unknown} are not among the ones fed ({', '.join(_FEEDS)})"
+            )
+        if OUTPUT_NAME not in session.output_names:
+            raise ConfigurationError(
+                f"model has no output {OUTPUT_NAME!r} (it has {list(session.output_names)})"
+            )
         self._session = session
         self._tokenizer = tokenizer
         self.info = info
-        self._batch_size = batch_size
-        self._input_names = [i.name for i in session.get_inputs()]
+        self._batch_size = max(1, batch_size)
+        self._input_names = session.input_names
 
     @classmethod
     def load(
@@ -67,35 +83,35 @@ class OnnxEmbedder:
         # Pad each batch only to its longest member: most requests are short.
         pad_id = tokenizer.token_to_id("[PAD]")
         tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        session = ort.InferenceSession(
-            model_path, sess_options=options, providers=["CPUExecutionProvider"]
+        session = Session(
+            OrtLibrary(), model_path, intra_op_threads=intra_op_threads, inter_op_threads=1
         )
         return cls(session, tokenizer, info, batch_size=batch_size)
 
-    def embed(self, texts: Sequence[str]) -> Matrix:
-        """Return one float32 row per text, in input order."""
-        out = np.empty((len(texts), self.info.dimensions), dtype=np.float32)
+    def embed(self, texts: Sequence[str]) -> list[Row]:
+        """Return one float32 row (``array.array("f")``) per text, in input order."""
+        rows: list[Row | None] = [None] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self._batch_size):
             chunk = order[start : start + self._batch_size]
-            out[chunk] = self._run([texts[i] for i in chunk])
-        return out
+            for i, row in zip(chunk, self._run([texts[i] for i in chunk]), strict=True):
+                rows[i] = row
+        return [row for row in rows if row is not None]
 
-    def _run(self, texts: list[str]) -> Matrix:
+    def _run(self, texts: list[str]) -> list[Row]:
         encodings = self._tokenizer.encode_batch(texts)
+        shape = (len(encodings), len(encodings[0].ids) if encodings else 0)
         feeds = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            "input_ids": array("q", [t for e in encodings for t in e.ids]),
+            "attention_mask": array("q", [t for e in encodings for t in e.attention_mask]),
+            "token_type_ids": array("q", [t for e in encodings for t in e.type_ids]),
         }
-        try:
-            (result,) = self._session.run(
-                [OUTPUT_NAME], {name: feeds[name] for name in self._input_names}
+        flat, out_shape = self._session.run(
+            OUTPUT_NAME, {name: (feeds[name], shape) for name in self._input_names}
+        )
+        width = self.info.dimensions
+        if out_shape != (len(texts), width):
+            raise InferenceError(
+                f"model returned shape {out_shape}, expected ({len(texts)}, {width})"
             )
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise InferenceError(f"model inference failed: {type(exc).__name__}") from exc
-        return np.asarray(result, dtype=np.float32)
+        return [flat[i * width : (i + 1) * width] for i in range(len(texts))]

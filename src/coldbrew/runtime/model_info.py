@@ -1,7 +1,7 @@
 """The model's identity and shape, read from the manifest the recipe wrote.
 
 Standard library only, so validation and routing can be tested without
-loading numpy or onnxruntime.
+loading tokenizers or ONNX Runtime.
 """
 
 from __future__ import annotations

@@ -9,11 +9,11 @@ platform knowledge and reads no environment: its settings arrive as a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from coldbrew.config import RuntimeConfig
 from coldbrew.errors import MethodNotAllowedError, NotFoundError
-from coldbrew.runtime.cache import EmbeddingCache
+from coldbrew.runtime.cache import EmbeddingCache, Vector
 from coldbrew.runtime.contract import (
     EmbedRequest,
     Limits,
@@ -24,19 +24,13 @@ from coldbrew.runtime.contract import (
 )
 from coldbrew.runtime.model_info import ModelInfo
 
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
-    Matrix = npt.NDArray[np.float32]
-
 
 class Embedder(Protocol):
     """Anything that turns texts into unit-norm rows (the ONNX embedder, or a fake)."""
 
     info: ModelInfo
 
-    def embed(self, texts: Sequence[str]) -> Matrix: ...
+    def embed(self, texts: Sequence[str]) -> Sequence[Vector]: ...
 
 
 class EmbeddingService:
@@ -95,7 +89,7 @@ class EmbeddingService:
 
     def embed(self, request: EmbedRequest) -> Response:
         """Embed validated inputs, serving repeats from the cache."""
-        vectors: list[Matrix | None] = [self._cache.get(t) for t in request.inputs]
+        vectors: list[Vector | None] = [self._cache.get(t) for t in request.inputs]
         missing = list(
             dict.fromkeys(t for t, v in zip(request.inputs, vectors, strict=True) if v is None)
         )

@@ -3,10 +3,11 @@ this model must do before its first answer.
 
 At module scope it imports onnxruntime, numpy and tokenizers, loads the
 tokenizer, creates the session (with the coldbrew runtime's options) and runs
-one inference; its handler returns a tiny JSON. It ships over the same slim
-dependency tree and model as the coldbrew artifact, so the difference between
-the two cold starts is what coldbrew's own code (contract, validation,
-adapter, manifest) costs.
+one inference; its handler returns a tiny JSON. It ships over a slim build of
+the same pins and model made with the numpy-stack rules
+(``packaging/aws-lambda-numpy.toml``): coldbrew's own artifact carries neither
+numpy nor the onnxruntime Python package (its runtime calls ONNX Runtime's C
+API), so this floor is the least a function on the usual Python stack does.
 """
 
 from __future__ import annotations
