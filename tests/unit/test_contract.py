@@ -66,3 +66,17 @@ def test_bad_bodies(body: bytes, error: type[Exception], needle: str) -> None:
 
 def test_body_round_trip() -> None:
     assert parse_json_body(json.dumps({"inputs": ["é"]}).encode(), LIMITS) == {"inputs": ["é"]}
+
+
+def test_threads_follow_lambda_memory_unless_set() -> None:
+    from coldbrew.config import RuntimeConfig
+
+    def threads(environ: dict[str, str]) -> int:
+        return RuntimeConfig.from_env(environ, default_model_dir="m").intra_op_threads
+
+    assert threads({}) == 0  # not on Lambda: ONNX Runtime decides
+    assert threads({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024"}) == 1
+    assert threads({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3538"}) == 2
+    assert threads({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "10240"}) == 6
+    explicit = {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "COLDBREW_INTRA_OP_THREADS": "2"}
+    assert threads(explicit) == 2
