@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -19,12 +17,10 @@ from coldbrew.capacity.selection import select_forecaster
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.capacity.traces import load_trace
 from coldbrew.errors import ColdbrewError, ConfigurationError, TrafficDataError
+from shared_traces import HUAWEI, require
 
 HOUR = 3600
 DAY = 24
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TRACES = Path(os.environ.get("COLDBREW_TRACES", PROJECT_ROOT.parent / "shared" / "traces"))
-HUAWEI = TRACES / "huawei_region4_5min.csv"
 
 
 def truth(index: np.ndarray) -> np.ndarray:
@@ -149,9 +145,8 @@ def test_selection_keeps_naive_when_no_model_beats_it_and_says_so() -> None:
     assert "chose seasonal_naive_weekly" in chosen.reason
 
 
-@pytest.mark.skipif(not HUAWEI.exists(), reason=f"Huawei trace not found at {HUAWEI}")
 def test_selection_on_the_real_huawei_trace_returns_valid_choices() -> None:
-    series = load_trace(HUAWEI)
+    series = load_trace(require(HUAWEI))
     assert len(series) == 8
     for one in series:
         train, _holdout = one.split(21 * 288)

@@ -16,8 +16,8 @@ from coldbrew.capacity.huawei import load_huawei
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.capacity.traces import detect_format, load_trace
 from coldbrew.errors import TrafficDataError
+from shared_traces import TRACES
 
-TRACES = Path("/work/shared/traces")
 HUAWEI = TRACES / "huawei_region4_5min.csv"
 AZURE_INVOCATIONS = TRACES / "azure2019_example_invocations.csv"
 AZURE_MEMORY = TRACES / "azure2019_example_memory.csv"

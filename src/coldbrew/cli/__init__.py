@@ -28,6 +28,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("coldbrew.cli.serve_cmd", "Serve an artifact on a local function URL."),
     "demo": ("coldbrew.cli.demo_cmd", "Send example requests to an artifact and report."),
     "bench": ("coldbrew.cli.bench_cmd", "Measure an artifact against baselines, with ratios."),
+    "tune": ("coldbrew.cli.tune_cmd", "Forecast traffic, tune provisioned concurrency."),
 }
 
 

@@ -1,0 +1,492 @@
+"""Forecast in, provisioned-concurrency level per block out: the cost-minimising schedule.
+
+Pure: no clock, no I/O, no AWS. :func:`forecast_day` turns a trace into a
+quantile forecast of the next day (per block); :func:`tune` turns that
+forecast into a level per block; :mod:`coldbrew.capacity.schedule` writes it
+down and :mod:`coldbrew.capacity.apply` hands it to Application Auto Scaling.
+
+**Required concurrency.** In a block the forecast gives an arrival rate
+``rate`` (requests/s: a high quantile of the block's count over its length);
+with mean service time ``E[S]`` the offered load is ``a = rate * E[S]``
+Erlangs (Little's law: the mean number of requests in service). A request
+that finds all ``c`` provisioned environments busy is not queued: Lambda
+serves it on an on-demand environment, which may be cold. That is exactly the
+*loss* system M/G/c/c, whose blocking probability is **Erlang B**:
+
+    B(0, a) = 1,    B(c, a) = a B(c-1, a) / (c + a B(c-1, a))
+
+Why Erlang B rather than the Poisson quantile of the M/G/inf busy count
+(``P(N >= c)``): Erlang B *is* the probability that an arrival finds the
+``c`` environments busy (arrivals see time averages) when spilled requests
+leave the pool, as they do on Lambda; it also splits the load into carried
+(``a (1 - B)``, billed at the provisioned execution price) and overflow
+(``a B``, billed on demand), which the cost needs. The M/G/inf tail counts
+spilled requests as if they still occupied the pool, so it overstates the
+need. Both depend on the service-time distribution only through its mean
+(Erlang B is *insensitive*), so the mean duration is all we need. The
+recurrence above is the numerically stable way to compute it (no factorials,
+every step in [0, 1]). :func:`required_concurrency` is the smallest ``c`` with
+``B(c, a) <= epsilon``.
+
+**Cost per block** of ``T`` seconds at memory ``m`` GB and level ``c``:
+
+=========================  ==============================================
+provisioned                ``c * m * T * $0.0000041667`` (enabled GB-s)
+execution on provisioned   ``a (1 - B) * m * T * $0.0000097222``
+on-demand spill            ``a B * m * T * $0.0000166667``
+cold-start penalty         ``rate * T * B * penalty`` (every spilled request
+                           counted as a cold start: an upper bound, since a
+                           spilled request may find a warm on-demand
+                           environment)
+=========================  ==============================================
+
+The per-request charge is the same either way and left out. Moving load from
+on demand to provisioned saves $0.0000069445/GB-s and an environment costs
+$0.0000041667/GB-s enabled, so with no cold-start penalty an environment pays
+for itself above 60% utilisation; a penalty or a cold-start budget pushes the
+level higher. The level minimises the cost over ``c`` in the block's bounds,
+subject to ``B(c, a) <= budget`` when a budget is set (when the bounds cannot
+meet the budget, the highest allowed level is chosen and the block says so).
+
+**Lambda's rules.** Provisioned concurrency is billed in 5-minute increments,
+so blocks are whole multiples of 5 minutes (and tile a day). The account's
+unreserved concurrency must stay >= 100, so no level exceeds
+``account_concurrency - 100 - reserved_elsewhere``. Adjacent blocks with the
+same level merge into one :class:`Segment` (one scheduled action).
+
+**Assumption:** arrivals are Poisson at a constant rate within a block, so a
+burst shorter than a block is seen only through the block's quantile.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from coldbrew.capacity.forecast import SECONDS_PER_DAY, bins_per_day, check_quantile
+from coldbrew.capacity.resample import aggregate
+from coldbrew.capacity.selection import Selection, default_forecasters, select_forecaster
+from coldbrew.capacity.series import TrafficSeries
+from coldbrew.errors import ConfigurationError, TrafficDataError
+
+#: Lambda bills provisioned concurrency in 5-minute increments.
+BILLING_INCREMENT_S = 300
+#: Lambda's default account concurrency limit (per region).
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+#: Lambda refuses provisioned or reserved concurrency that leaves fewer unreserved than this.
+UNRESERVED_MINIMUM = 100
+MAX_DURATION_S = 900.0  # Lambda's timeout ceiling
+MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Lambda prices in USD per GB-second (us-east-1, x86_64)."""
+
+    provisioned_gb_s: float = 0.0000041667
+    provisioned_execution_gb_s: float = 0.0000097222
+    on_demand_gb_s: float = 0.0000166667
+
+
+@dataclass(frozen=True)
+class TunerSettings:
+    """Everything :func:`tune` needs besides the forecast.
+
+    ``max_cold_start_fraction`` is the optional budget: at most this fraction
+    of a block's requests may spill (and so may start cold); ``None`` means
+    cost alone decides. ``min_capacity``/``max_capacity`` bound every block
+    (per-block bounds can be passed to :func:`tune`).
+    """
+
+    block_s: int = 3600
+    duration_s: float = 0.1
+    memory_mb: int = 1024
+    cold_start_penalty_usd: float = 0.0
+    max_cold_start_fraction: float | None = 0.01
+    min_capacity: int = 0
+    max_capacity: int | None = None
+    account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
+    #: Concurrency reserved or provisioned by the account's other functions.
+    reserved_elsewhere: int = 0
+    prices: Prices = field(default_factory=Prices)
+
+    def __post_init__(self) -> None:
+        if self.block_s <= 0 or self.block_s % BILLING_INCREMENT_S:
+            raise ConfigurationError(
+                f"block_minutes must be a multiple of 5 (Lambda bills provisioned "
+                f"concurrency in 5-minute increments), got {self.block_s / 60:g}"
+            )
+        if SECONDS_PER_DAY % self.block_s:
+            raise ConfigurationError(
+                f"block_minutes must divide a day (1440), got {self.block_s // 60}"
+            )
+        if not 0.0 < self.duration_s <= MAX_DURATION_S:
+            raise ConfigurationError(
+                f"duration must be in (0, {MAX_DURATION_S:g}] s, got {self.duration_s}"
+            )
+        if not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
+            raise ConfigurationError(
+                f"memory_mb must be in {MIN_MEMORY_MB}..{MAX_MEMORY_MB}, got {self.memory_mb}"
+            )
+        if not self.cold_start_penalty_usd >= 0.0:  # also refuses NaN
+            raise ConfigurationError(
+                f"cold_start_penalty_usd must be >= 0, got {self.cold_start_penalty_usd}"
+            )
+        budget = self.max_cold_start_fraction
+        if budget is not None and not 0.0 < budget <= 1.0:
+            raise ConfigurationError(f"overflow budget must be in (0, 1], got {budget}")
+        if self.min_capacity < 0:
+            raise ConfigurationError(f"min_capacity must be >= 0, got {self.min_capacity}")
+        if self.max_capacity is not None and self.max_capacity < self.min_capacity:
+            raise ConfigurationError(
+                f"max_capacity ({self.max_capacity}) must be >= min_capacity ({self.min_capacity})"
+            )
+        if self.account_ceiling < 0:
+            raise ConfigurationError(
+                f"account_concurrency {self.account_concurrency} minus the "
+                f"{UNRESERVED_MINIMUM} Lambda keeps unreserved minus reserved_elsewhere "
+                f"{self.reserved_elsewhere} leaves nothing to provision"
+            )
+
+    @property
+    def account_ceiling(self) -> int:
+        """The most provisioned concurrency the account allows this function."""
+        return self.account_concurrency - UNRESERVED_MINIMUM - self.reserved_elsewhere
+
+    @property
+    def memory_gb(self) -> float:
+        """Memory in GB as Lambda bills it (MB / 1024)."""
+        return self.memory_mb / 1024
+
+    @property
+    def blocks_per_day(self) -> int:
+        """How many blocks tile a day."""
+        return SECONDS_PER_DAY // self.block_s
+
+
+# --- queueing ----------------------------------------------------------------
+
+
+def erlang_b_table(max_servers: int, load: float) -> list[float]:
+    """``[B(0, load), ..., B(max_servers, load)]`` by the stable recurrence."""
+    if max_servers < 0:
+        raise ConfigurationError(f"servers must be >= 0, got {max_servers}")
+    if not (load >= 0.0 and math.isfinite(load)):
+        raise ConfigurationError(f"offered load must be finite and >= 0, got {load}")
+    table = [1.0]
+    b = 1.0
+    for k in range(1, max_servers + 1):
+        b = load * b / (k + load * b)
+        table.append(b)
+    return table
+
+
+def erlang_b(servers: int, load: float) -> float:
+    """Erlang B: the probability an arrival finds all ``servers`` busy at ``load`` Erlangs."""
+    return erlang_b_table(servers, load)[-1]
+
+
+def required_concurrency(rate_per_s: float, duration_s: float, epsilon: float) -> int:
+    """The fewest environments such that an arrival finds all busy with probability <= epsilon.
+
+    ``rate_per_s`` arrivals/s of mean service time ``duration_s``; no arrivals need none.
+    """
+    if not 0.0 < epsilon <= 1.0:
+        raise ConfigurationError(f"epsilon must be in (0, 1], got {epsilon}")
+    if not (rate_per_s >= 0.0 and math.isfinite(rate_per_s)) or duration_s <= 0.0:
+        raise ConfigurationError(
+            f"rate must be finite and >= 0 and duration > 0, got {rate_per_s}, {duration_s}"
+        )
+    load = rate_per_s * duration_s
+    if load == 0.0:
+        return 0
+    servers, b = 0, 1.0
+    while b > epsilon:  # B decreases strictly to 0 in c, so this ends
+        servers += 1
+        b = load * b / (servers + load * b)
+    return servers
+
+
+# --- the tuner ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Expected USD for one block at one level, by component."""
+
+    provisioned: float
+    provisioned_execution: float
+    on_demand: float
+    cold_start_penalty: float
+
+    @property
+    def total(self) -> float:
+        """The sum the tuner minimises."""
+        return (
+            self.provisioned + self.provisioned_execution + self.on_demand + self.cold_start_penalty
+        )
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """One block of the day: its forecast, its level and what that costs."""
+
+    index: int
+    start_s: int
+    end_s: int
+    #: The forecast quantile of the block's request count.
+    count: float
+    rate_per_s: float
+    #: Offered load ``a`` in Erlangs (mean busy environments).
+    load: float
+    #: Smallest level meeting the budget (None: no budget).
+    required: int | None
+    min_capacity: int
+    max_capacity: int
+    level: int
+    #: Erlang B at ``level``: the fraction of requests that spill to on demand.
+    blocking: float
+    expected_cold_starts: float
+    cost: Cost
+    #: The same block with no provisioned concurrency, for comparison.
+    on_demand_cost: Cost
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of adjacent blocks at the same level: one scheduled action."""
+
+    start_s: int
+    end_s: int
+    level: int
+    blocks: tuple[BlockPlan, ...]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The tuner's answer for one day of blocks."""
+
+    settings: TunerSettings
+    blocks: tuple[BlockPlan, ...]
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        """Adjacent blocks with the same level merged, in time order."""
+        runs: list[list[BlockPlan]] = []
+        for block in self.blocks:
+            if runs and runs[-1][-1].level == block.level:
+                runs[-1].append(block)
+            else:
+                runs.append([block])
+        return tuple(Segment(r[0].start_s, r[-1].end_s, r[0].level, tuple(r)) for r in runs)
+
+    @property
+    def daily_cost(self) -> float:
+        """Expected USD for the day, penalty included."""
+        return sum(b.cost.total for b in self.blocks)
+
+    @property
+    def on_demand_daily_cost(self) -> float:
+        """Expected USD for the day with no provisioned concurrency, penalty included."""
+        return sum(b.on_demand_cost.total for b in self.blocks)
+
+    @property
+    def expected_cold_starts(self) -> float:
+        """Expected cold starts over the day (the upper bound of the module docs)."""
+        return sum(b.expected_cold_starts for b in self.blocks)
+
+
+def _cost(settings: TunerSettings, level: int, load: float, rate: float, b: float) -> Cost:
+    gb_s = settings.memory_gb * settings.block_s  # GB-s of one busy environment over the block
+    prices = settings.prices
+    return Cost(
+        provisioned=level * gb_s * prices.provisioned_gb_s,
+        provisioned_execution=load * (1.0 - b) * gb_s * prices.provisioned_execution_gb_s,
+        on_demand=load * b * gb_s * prices.on_demand_gb_s,
+        cold_start_penalty=rate * settings.block_s * b * settings.cold_start_penalty_usd,
+    )
+
+
+def _bounds(
+    settings: TunerSettings, bounds: Sequence[tuple[int, int]] | None
+) -> list[tuple[int, int, str]]:
+    """(min, max, why max) per block, clipped to the account ceiling."""
+    n = settings.blocks_per_day
+    if bounds is not None and len(bounds) != n:
+        raise ConfigurationError(f"bounds has {len(bounds)} entries for {n} blocks")
+    default_max = (
+        settings.account_ceiling if settings.max_capacity is None else (settings.max_capacity)
+    )
+    out = []
+    for i in range(n):
+        lo, hi = bounds[i] if bounds is not None else (settings.min_capacity, default_max)
+        if lo < 0 or hi < lo:
+            raise ConfigurationError(
+                f"blocks[{i}]: min_capacity ({lo}) must be >= 0 and <= max_capacity ({hi})"
+            )
+        why = "max_capacity"
+        if hi >= settings.account_ceiling:  # when equal, the account is the binding reason
+            hi, why = settings.account_ceiling, "the account's unreserved concurrency"
+            if lo > hi:
+                raise ConfigurationError(
+                    f"blocks[{i}].min_capacity ({lo}) is over what the account allows "
+                    f"({hi}: {settings.account_concurrency} - {UNRESERVED_MINIMUM} unreserved"
+                    f" - {settings.reserved_elsewhere} reserved elsewhere)"
+                )
+        out.append((lo, hi, why))
+    return out
+
+
+def tune(
+    counts: Sequence[float],
+    settings: TunerSettings,
+    *,
+    bounds: Sequence[tuple[int, int]] | None = None,
+) -> Tuning:
+    """The cost-minimising level for each block of a day.
+
+    ``counts[i]`` is the forecast (a high quantile) of the request count in
+    block ``i`` (of ``settings.block_s`` seconds, from 00:00 UTC); there must
+    be exactly one day of them. ``bounds`` optionally gives (min, max) per
+    block, replacing ``settings.min_capacity``/``max_capacity``.
+    """
+    n = settings.blocks_per_day
+    if len(counts) != n:
+        raise ConfigurationError(
+            f"the tuner needs one day of blocks ({n} of {settings.block_s} s), got {len(counts)}"
+        )
+    if not all(c >= 0.0 and math.isfinite(c) for c in counts):
+        raise ConfigurationError("forecast counts must be finite and >= 0")
+    budget = settings.max_cold_start_fraction
+    plans = []
+    for i, ((lo, hi, why_hi), count) in enumerate(
+        zip(_bounds(settings, bounds), counts, strict=True)
+    ):
+        rate = count / settings.block_s
+        load = rate * settings.duration_s
+        table = erlang_b_table(hi, load)
+        required = (
+            None if budget is None else required_concurrency(rate, settings.duration_s, budget)
+        )
+        floor, note = lo, ""
+        if required is not None and required > lo:
+            floor = min(required, hi)
+            if required > hi:
+                note = (
+                    f"the {budget:g} overflow budget needs {required}, capped at {hi} "
+                    f"by {why_hi}: expect {table[hi]:.2%} spill"
+                )
+        # Ties go to the lower level: the smaller commitment for the same expected cost.
+        best = min(
+            range(floor, hi + 1),
+            key=lambda c: (_cost(settings, c, load, rate, table[c]).total, c),
+        )
+        plans.append(
+            BlockPlan(
+                index=i,
+                start_s=i * settings.block_s,
+                end_s=(i + 1) * settings.block_s,
+                count=float(count),
+                rate_per_s=rate,
+                load=load,
+                required=required,
+                min_capacity=lo,
+                max_capacity=hi,
+                level=best,
+                blocking=table[best] if load > 0.0 else 0.0,
+                expected_cold_starts=rate * settings.block_s * table[best],
+                cost=_cost(settings, best, load, rate, table[best]),
+                on_demand_cost=_cost(settings, 0, load, rate, 1.0),
+                note=note,
+            )
+        )
+    return Tuning(settings=settings, blocks=tuple(plans))
+
+
+# --- from a trace to tomorrow's forecast -----------------------------------------
+
+
+@dataclass(frozen=True)
+class DayForecast:
+    """The quantile forecast of one day, per block, and how the model was chosen."""
+
+    selection: Selection
+    #: The model that produced the forecast (a fallback names itself).
+    fitted_name: str
+    fit_note: str
+    day_start: datetime
+    block_s: int
+    quantile: float
+    counts: tuple[float, ...]
+    train_start: datetime
+    train_days: int
+
+
+def recent_whole_days(series: TrafficSeries, days: int) -> TrafficSeries:
+    """The last ``days`` whole UTC days of ``series`` (midnight to midnight).
+
+    The forecasters read time of day from the position of a bin relative to
+    the first one, so the window must start at midnight; a partial first or
+    last day is dropped rather than read as a traffic dip.
+    """
+    if days < 1:
+        raise ConfigurationError(f"train days must be >= 1, got {days}")
+    start = series.start
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    skip_s = (start - midnight).total_seconds()
+    if skip_s % series.step_s:
+        raise TrafficDataError(f"{series.name}: bins of {series.step_s} s are off the UTC day grid")
+    lead = 0 if skip_s == 0 else int((SECONDS_PER_DAY - skip_s) // series.step_s)
+    per_day = bins_per_day(series.step_s)
+    whole = (len(series.counts) - lead) // per_day
+    if whole < days:
+        raise TrafficDataError(
+            f"{series.name}: {max(whole, 0)} whole days of data, {days} train days asked for"
+        )
+    begin = lead + (whole - days) * per_day
+    head, _ = series.split(begin + days * per_day)
+    _, window = head.split(begin)
+    return window
+
+
+def forecast_day(
+    series: TrafficSeries,
+    *,
+    quantile: float = 0.9,
+    block_s: int = 3600,
+    train_days: int = 21,
+) -> DayForecast:
+    """Choose a forecaster on the last ``train_days`` days and forecast the day after them.
+
+    The choice is :func:`~coldbrew.capacity.selection.select_forecaster`'s
+    (rolling-origin backtest over the window's last week, or fewer days on a
+    short window); the chosen model is then refitted on the whole window.
+    """
+    check_quantile(quantile)
+    if train_days < 3:
+        raise ConfigurationError(
+            f"train days must be >= 3 (two to fit seasonal naive, one to score), got {train_days}"
+        )
+    window = recent_whole_days(series, train_days)
+    eval_days = min(7, train_days - 2)
+    selection = select_forecaster(
+        window, quantile=quantile, block_s=block_s, train_days=train_days, eval_days=eval_days
+    )
+    forecaster = next(f for f in default_forecasters() if f.name == selection.chosen)
+    blocks = aggregate(window, block_s)
+    fitted = forecaster.fit(list(blocks.counts), step_s=block_s)
+    counts = fitted.predict(bins_per_day(block_s), quantile)
+    return DayForecast(
+        selection=selection,
+        fitted_name=fitted.name,
+        fit_note=fitted.note,
+        day_start=window.end,
+        block_s=block_s,
+        quantile=quantile,
+        counts=counts,
+        train_start=window.start,
+        train_days=train_days,
+    )
