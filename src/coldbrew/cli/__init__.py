@@ -29,6 +29,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("coldbrew.cli.demo_cmd", "Send example requests to an artifact and report."),
     "bench": ("coldbrew.cli.bench_cmd", "Measure an artifact against baselines, with ratios."),
     "tune": ("coldbrew.cli.tune_cmd", "Forecast traffic, tune provisioned concurrency."),
+    "simulate": (
+        "coldbrew.cli.simulate_cmd",
+        "Replay a traffic trace against provisioned-concurrency policies.",
+    ),
 }
 
 
