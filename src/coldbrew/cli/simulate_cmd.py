@@ -28,6 +28,7 @@ def _policy(name: str, series: Any, options: dict[str, Any]) -> tuple[Any, list[
     if name == "oracle":
         return Oracle(), []
     settings = TunerSettings(
+        block_s=options["block_minutes"] * 60,
         duration_s=options["median_ms"] / 1000,
         memory_mb=series.memory_mb or 128,
         max_cold_start_fraction=options["overflow"],
@@ -116,6 +117,15 @@ def _policy(name: str, series: Any, options: dict[str, Any]) -> tuple[Any, list[
     help="Most fraction of a block's requests coldbrew lets spill to on demand.",
 )
 @click.option(
+    "--block-minutes",
+    type=click.IntRange(5, 1440),
+    default=60,
+    show_default=True,
+    envvar=config.SIMULATE_BLOCK_MINUTES,
+    show_envvar=True,
+    help="coldbrew's schedule block (a multiple of 5 that divides a day).",
+)
+@click.option(
     "--median-ms",
     type=click.FloatRange(1, 900_000),
     default=100.0,
@@ -160,6 +170,7 @@ def command(
     target: float,
     quantile: float,
     overflow: float,
+    block_minutes: int,
     median_ms: float,
     keep_alive_s: int,
     seed: int,
@@ -195,6 +206,7 @@ def command(
         "quantile": quantile,
         "overflow": overflow,
         "median_ms": median_ms,
+        "block_minutes": block_minutes,
         "train_days": train_days,
     }
     table = Table(title=f"{trace.name}: days after {train_days} replayed, seed {seed}")
