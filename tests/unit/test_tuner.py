@@ -8,13 +8,12 @@ from itertools import pairwise
 
 import pytest
 
+from coldbrew.capacity.day_forecast import forecast_day, recent_whole_days
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.capacity.tuner import (
     TunerSettings,
     erlang_b,
     erlang_b_table,
-    forecast_day,
-    recent_whole_days,
     required_concurrency,
     tune,
 )

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from coldbrew.capacity.day_forecast import forecast_day
 from coldbrew.capacity.forecast import bins_per_day
 from coldbrew.capacity.policies import ScheduleBlock, Scheduled
 from coldbrew.capacity.series import TrafficSeries
-from coldbrew.capacity.tuner import TunerSettings, forecast_day, tune
+from coldbrew.capacity.tuner import TunerSettings, tune
 from coldbrew.errors import ConfigurationError
 
 SECONDS_PER_DAY = 86_400

@@ -1,6 +1,7 @@
 """Forecast in, provisioned-concurrency level per block out: the cost-minimising schedule.
 
-Pure: no clock, no I/O, no AWS. :func:`forecast_day` turns a trace into a
+Pure: no clock, no I/O, no AWS.
+:func:`~coldbrew.capacity.day_forecast.forecast_day` turns a trace into a
 quantile forecast of the next day (per block); :func:`tune` turns that
 forecast into a level per block; :mod:`coldbrew.capacity.schedule` writes it
 down and :mod:`coldbrew.capacity.apply` hands it to Application Auto Scaling.
@@ -63,13 +64,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from coldbrew.capacity.forecast import SECONDS_PER_DAY, bins_per_day, check_quantile
-from coldbrew.capacity.resample import aggregate
-from coldbrew.capacity.selection import Selection, default_forecasters, select_forecaster
-from coldbrew.capacity.series import TrafficSeries
-from coldbrew.errors import ConfigurationError, TrafficDataError
+from coldbrew.capacity.forecast import SECONDS_PER_DAY
+from coldbrew.errors import ConfigurationError
 
 #: Lambda bills provisioned concurrency in 5-minute increments.
 BILLING_INCREMENT_S = 300
@@ -407,86 +404,3 @@ def tune(
 
 
 # --- from a trace to tomorrow's forecast -----------------------------------------
-
-
-@dataclass(frozen=True)
-class DayForecast:
-    """The quantile forecast of one day, per block, and how the model was chosen."""
-
-    selection: Selection
-    #: The model that produced the forecast (a fallback names itself).
-    fitted_name: str
-    fit_note: str
-    day_start: datetime
-    block_s: int
-    quantile: float
-    counts: tuple[float, ...]
-    train_start: datetime
-    train_days: int
-
-
-def recent_whole_days(series: TrafficSeries, days: int) -> TrafficSeries:
-    """The last ``days`` whole UTC days of ``series`` (midnight to midnight).
-
-    The forecasters read time of day from the position of a bin relative to
-    the first one, so the window must start at midnight; a partial first or
-    last day is dropped rather than read as a traffic dip.
-    """
-    if days < 1:
-        raise ConfigurationError(f"train days must be >= 1, got {days}")
-    start = series.start
-    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    skip_s = (start - midnight).total_seconds()
-    if skip_s % series.step_s:
-        raise TrafficDataError(f"{series.name}: bins of {series.step_s} s are off the UTC day grid")
-    lead = 0 if skip_s == 0 else int((SECONDS_PER_DAY - skip_s) // series.step_s)
-    per_day = bins_per_day(series.step_s)
-    whole = (len(series.counts) - lead) // per_day
-    if whole < days:
-        raise TrafficDataError(
-            f"{series.name}: {max(whole, 0)} whole days of data, {days} train days asked for"
-        )
-    begin = lead + (whole - days) * per_day
-    head, _ = series.split(begin + days * per_day)
-    _, window = head.split(begin)
-    return window
-
-
-def forecast_day(
-    series: TrafficSeries,
-    *,
-    quantile: float = 0.9,
-    block_s: int = 3600,
-    train_days: int = 21,
-) -> DayForecast:
-    """Choose a forecaster on the last ``train_days`` days and forecast the day after them.
-
-    The choice is :func:`~coldbrew.capacity.selection.select_forecaster`'s
-    (rolling-origin backtest over the window's last week, or fewer days on a
-    short window); the chosen model is then refitted on the whole window.
-    """
-    check_quantile(quantile)
-    if train_days < 3:
-        raise ConfigurationError(
-            f"train days must be >= 3 (two to fit seasonal naive, one to score), got {train_days}"
-        )
-    window = recent_whole_days(series, train_days)
-    eval_days = min(7, train_days - 2)
-    selection = select_forecaster(
-        window, quantile=quantile, block_s=block_s, train_days=train_days, eval_days=eval_days
-    )
-    forecaster = next(f for f in default_forecasters() if f.name == selection.chosen)
-    blocks = aggregate(window, block_s)
-    fitted = forecaster.fit(list(blocks.counts), step_s=block_s)
-    counts = fitted.predict(bins_per_day(block_s), quantile)
-    return DayForecast(
-        selection=selection,
-        fitted_name=fitted.name,
-        fit_note=fitted.note,
-        day_start=window.end,
-        block_s=block_s,
-        quantile=quantile,
-        counts=counts,
-        train_start=window.start,
-        train_days=train_days,
-    )

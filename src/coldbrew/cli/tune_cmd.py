@@ -19,8 +19,9 @@ from coldbrew.errors import ConfigurationError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from coldbrew.capacity.day_forecast import DayForecast
     from coldbrew.capacity.series import TrafficSeries
-    from coldbrew.capacity.tuner import DayForecast, Tuning
+    from coldbrew.capacity.tuner import Tuning
 
 DEFAULT_OUT = Path("schedule.json")
 DEFAULT_DURATION_MS = 100.0
@@ -277,9 +278,10 @@ def command(
     """
     from rich.console import Console
 
+    from coldbrew.capacity.day_forecast import forecast_day
     from coldbrew.capacity.schedule import hhmm, schedule_from_tuning, write_schedule
     from coldbrew.capacity.traces import load_trace
-    from coldbrew.capacity.tuner import TunerSettings, forecast_day, tune
+    from coldbrew.capacity.tuner import TunerSettings, tune
 
     console = Console()
     chosen = _pick(load_trace(trace), function, trace)
