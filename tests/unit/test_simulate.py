@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from coldbrew.capacity.arrivals import replayed_requests
 from coldbrew.capacity.policies import (
     OnDemandOnly,
     Oracle,
@@ -29,7 +30,7 @@ from coldbrew.capacity.pricing import (
     prices_for,
 )
 from coldbrew.capacity.series import TrafficSeries
-from coldbrew.capacity.simulate import replayed_requests, simulate
+from coldbrew.capacity.simulate import simulate
 from coldbrew.errors import ConfigurationError
 
 START = datetime(2016, 7, 1, tzinfo=UTC)

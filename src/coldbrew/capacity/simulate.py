@@ -53,6 +53,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from coldbrew.capacity.arrivals import (
+    DEFAULT_MEDIAN_MS,
+    DEFAULT_SIGMA,
+    Arrivals,
+)
+from coldbrew.capacity.interval_arrays import (
+    earlier_in_segment_max,
+    in_flight,
+    raise_to_segment_max,
+    sliding_max,
+    sorted_ends,
+)
 from coldbrew.capacity.policies import MINUTE_S, Observation, Policy, PolicyContext
 from coldbrew.capacity.pricing import (
     Cost,
@@ -68,13 +80,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-DEFAULT_MEDIAN_MS = 100.0
-DEFAULT_SIGMA = 0.5
 DEFAULT_INIT_MS = 300.0
 DEFAULT_KEEP_ALIVE_S = 600
-#: Arrivals are generated (and seeded) one block of this many seconds at a time.
-BLOCK_S = 3600
-MIN_DURATION_S = 0.001
 #: Request latencies are kept in a log histogram with this bin ratio (0.1% resolution).
 _LATENCY_RATIO = 1.001
 _LATENCY_MIN_MS = 0.01
@@ -128,97 +135,6 @@ def _no_nan(value: Any) -> Any:
     return value
 
 
-class _Arrivals:
-    """Arrival times and durations (s from the series start), one seeded block at a time."""
-
-    def __init__(self, series: TrafficSeries, seed: int, median_s: float, sigma: float) -> None:
-        if series.step_s % MINUTE_S and MINUTE_S % series.step_s:
-            raise ConfigurationError(
-                f"{series.name}: bins of {series.step_s} s do not line up with minutes"
-            )
-        self.counts = np.rint(np.asarray(series.counts, dtype=np.float64)).astype(np.int64)
-        self.step_s = series.step_s
-        self.bins_per_block = max(1, BLOCK_S // series.step_s)
-        self.block_s = self.bins_per_block * series.step_s
-        self.horizon_s = len(self.counts) * series.step_s
-        self.seed, self.median_s, self.sigma = seed, median_s, sigma
-        self.samples = (
-            None
-            if not series.durations_ms
-            else np.asarray(series.durations_ms, dtype=np.float64) / 1000.0
-        )
-        self._cached: tuple[int, FloatArray, FloatArray] | None = None
-
-    def block(self, index: int) -> tuple[FloatArray, FloatArray]:
-        """Arrivals (sorted) and durations of block ``index``."""
-        if self._cached is not None and self._cached[0] == index:
-            return self._cached[1], self._cached[2]
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(index,)))
-        first = index * self.bins_per_block
-        counts = self.counts[first : first + self.bins_per_block]
-        starts = (first + np.arange(len(counts), dtype=np.float64)) * self.step_s
-        times = np.repeat(starts, counts) + rng.random(int(counts.sum())) * self.step_s
-        times.sort()
-        if self.samples is not None:
-            durations = rng.choice(self.samples, size=len(times))
-        else:
-            durations = rng.lognormal(math.log(self.median_s), self.sigma, size=len(times))
-        durations = np.maximum(durations, MIN_DURATION_S)
-        self._cached = (index, times, durations)
-        return times, durations
-
-    def between(self, t0: float, t1: float) -> tuple[FloatArray, FloatArray]:
-        """Arrivals in ``[t0, t1)``, which must lie within one block."""
-        times, durations = self.block(int(t0 // self.block_s))
-        lo, hi = np.searchsorted(times, [t0, t1], side="left")
-        return times[lo:hi], durations[lo:hi]
-
-
-def _sorted(values: FloatArray) -> FloatArray:
-    """Sort end times: nearly sorted already (arrival order), where a stable sort is ~3x faster."""
-    return np.sort(values, kind="stable")
-
-
-def _in_flight(count_before: IntArray, ends_sorted: FloatArray, at: FloatArray) -> IntArray:
-    """Requests started before each instant (``count_before``) minus those ended by it."""
-    return count_before - np.searchsorted(ends_sorted, at, side="right")
-
-
-def _segment_starts(segments: IntArray) -> IntArray:
-    return np.flatnonzero(np.r_[True, segments[1:] != segments[:-1]])
-
-
-def _raise_to_segment_max(target: IntArray, segments: IntArray, values: IntArray) -> None:
-    """``target[s] = max(target[s], max(values where segments == s))``; segments sorted."""
-    if len(values):
-        starts = _segment_starts(segments)
-        at = segments[starts]
-        target[at] = np.maximum(target[at], np.maximum.reduceat(values, starts))
-
-
-def _earlier_in_segment_max(segments: IntArray, values: IntArray) -> IntArray:
-    """Max of the earlier values in the same segment (0 for the first); values >= 0."""
-    if not len(values):
-        return np.zeros(0, dtype=np.int64)
-    # Offsetting each segment above the previous ones turns one running max into per-segment ones.
-    big = int(values.max()) + 1
-    inclusive = np.maximum.accumulate(segments * big + values) - segments * big
-    earlier = np.concatenate([np.zeros(1, dtype=np.int64), inclusive[:-1]])
-    earlier[_segment_starts(segments)] = 0
-    return earlier
-
-
-def _sliding_max(values: IntArray, width: int) -> IntArray:
-    """Max of each window of ``width`` consecutive values (van Herk / Gil-Werman, O(n))."""
-    count = len(values) - width + 1
-    padded = np.concatenate([values, np.zeros((-len(values)) % width, dtype=values.dtype)])
-    rows = padded.reshape(-1, width)
-    forward = np.maximum.accumulate(rows, axis=1).ravel()
-    backward = np.maximum.accumulate(rows[:, ::-1], axis=1)[:, ::-1].ravel()
-    index = np.arange(count)
-    return np.maximum(backward[index], forward[index + width - 1])
-
-
 class _Replay:
     """Environment-pool state carried from step to step, and the running totals."""
 
@@ -257,18 +173,18 @@ class _Replay:
     def _route(self, a: FloatArray, ends: FloatArray, level: IntArray, t1: float) -> BoolArray:
         """Which arrivals a provisioned environment serves."""
         carried = len(self.all_ends)
-        every_end = _sorted(np.concatenate([self.all_ends, ends]))
+        every_end = sorted_ends(np.concatenate([self.all_ends, ends]))
         # Provisioned requests are a subset of all requests and carry no init: fewer requests
         # in flight than environments ready means a provisioned one is surely free.
-        bound = _in_flight(carried + np.arange(len(a)), every_end, a)
+        bound = in_flight(carried + np.arange(len(a)), every_end, a)
         sure = bound < level
         prov = sure.copy()
         # With nothing ready the answer is on demand whatever is in flight: no loop needed.
         contended = np.flatnonzero(~sure & (level > 0))
         if len(contended):
-            sure_ends = _sorted(ends[sure])
+            sure_ends = sorted_ends(ends[sure])
             sure_before = np.cumsum(sure, dtype=np.int64)[contended]  # contended ones are not sure
-            sure_busy = _in_flight(sure_before, sure_ends, a[contended])
+            sure_busy = in_flight(sure_before, sure_ends, a[contended])
             prov[contended] = self._route_contended(
                 a[contended], ends[contended], sure_busy, level[contended]
             )
@@ -308,7 +224,7 @@ class _Replay:
         """Busy provisioned seconds and peak provisioned concurrency per minute."""
         starts = np.concatenate([self.prov_starts, a])
         all_ends = np.concatenate([self.prov_ends, ends])
-        ends_sorted = _sorted(all_ends)
+        ends_sorted = sorted_ends(all_ends)
         first, last = int(t0 // MINUTE_S), math.ceil(t1 / MINUTE_S)
         edges = np.minimum(np.arange(first, last + 1, dtype=np.float64) * MINUTE_S, t1)
         # Busy time up to T: sum of (T - start) over started minus (T - end) over ended.
@@ -318,9 +234,9 @@ class _Replay:
         end_sums = np.r_[0.0, np.cumsum(ends_sorted)][n_ended]
         busy_to = n_started * edges - start_sums - (n_ended * edges - end_sums)
         self.prov_busy_s[first:last] += np.diff(busy_to)
-        peak = _in_flight(n_started[:-1], ends_sorted, edges[:-1])
-        concurrency = _in_flight(len(self.prov_starts) + np.arange(len(a)), ends_sorted, a) + 1
-        _raise_to_segment_max(peak, (a // MINUTE_S).astype(np.int64) - first, concurrency)
+        peak = in_flight(n_started[:-1], ends_sorted, edges[:-1])
+        concurrency = in_flight(len(self.prov_starts) + np.arange(len(a)), ends_sorted, a) + 1
+        raise_to_segment_max(peak, (a // MINUTE_S).astype(np.int64) - first, concurrency)
         self.prov_peak[first:last] = np.maximum(self.prov_peak[first:last], peak)
         keep = all_ends > t1
         self.prov_starts, self.prov_ends = starts[keep], all_ends[keep]
@@ -336,20 +252,20 @@ class _Replay:
         started_by_second = len(carried) + np.searchsorted(a, seconds, side="left")
         cold = np.zeros(len(a), dtype=np.bool_)
         for _ in range(len(a) + 1):  # causal decisions: at most one more settled per pass
-            ends = _sorted(np.concatenate([carried, a + d + self.init_s * cold]))
-            busy = _in_flight(before, ends, a)
-            at_second_start = _in_flight(started_by_second, ends, seconds)
+            ends = sorted_ends(np.concatenate([carried, a + d + self.init_s * cold]))
+            busy = in_flight(before, ends, a)
+            at_second_start = in_flight(started_by_second, ends, seconds)
             peak = at_second_start.copy()
-            _raise_to_segment_max(peak, second, busy + 1)
+            raise_to_segment_max(peak, second, busy + 1)
             self.od_peak[s0 + k : s1 + k] = peak
             earlier_seconds = (
-                _sliding_max(self.od_peak[s0 : s1 + k - 1], k)
+                sliding_max(self.od_peak[s0 : s1 + k - 1], k)
                 if k
                 else np.zeros(s1 - s0, dtype=np.int64)
             )
             warm = np.maximum(
                 np.maximum(earlier_seconds, at_second_start)[second],
-                _earlier_in_segment_max(second, busy + 1),
+                earlier_in_segment_max(second, busy + 1),
             )
             now_cold = busy >= warm
             if np.array_equal(now_cold, cold):
@@ -369,23 +285,7 @@ class _Replay:
         return float(_LATENCY_MIN_MS * _LATENCY_RATIO ** (index + 0.5))
 
 
-def replayed_requests(
-    series: TrafficSeries,
-    *,
-    seed: int = 0,
-    median_ms: float = DEFAULT_MEDIAN_MS,
-    sigma: float = DEFAULT_SIGMA,
-) -> tuple[FloatArray, FloatArray]:
-    """The arrival times (s from the series start, sorted) and durations (s) a replay uses."""
-    arrivals = _Arrivals(series, seed, median_ms / 1000.0, sigma)
-    blocks = [arrivals.block(i) for i in range(math.ceil(arrivals.horizon_s / arrivals.block_s))]
-    return (
-        np.concatenate([np.zeros(0)] + [b[0] for b in blocks]),
-        np.concatenate([np.zeros(0)] + [b[1] for b in blocks]),
-    )
-
-
-def _future_peaks(arrivals: _Arrivals, minutes: int) -> IntArray:
+def _future_peaks(arrivals: Arrivals, minutes: int) -> IntArray:
     """Peak concurrency per minute if every request had its own environment: the oracle's input."""
     replay = _Replay(arrivals.horizon_s, minutes, 0.0, 0)
     for index in range(math.ceil(arrivals.horizon_s / arrivals.block_s)):
@@ -419,7 +319,7 @@ def simulate(
     if median_ms <= 0 or sigma < 0 or init_ms < 0 or keep_alive_s < 0:
         raise ConfigurationError("median_ms must be > 0; sigma, init_ms, keep_alive_s >= 0")
     prices = prices_for(architecture)
-    arrivals = _Arrivals(series, seed, median_ms / 1000.0, sigma)
+    arrivals = Arrivals(series, seed, median_ms / 1000.0, sigma)
     horizon = float(arrivals.horizon_s)
     minutes = math.ceil(horizon / MINUTE_S)
     peaks = _future_peaks(arrivals, minutes) if policy.clairvoyant else None
