@@ -74,3 +74,24 @@ def test_same_seed_same_answer_and_bad_inputs_are_named(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "broken.csv:3" in bad.output and "Traceback" not in bad.output
     short = CliRunner().invoke(main, ["simulate", str(trace), "--train-days", "5"])
     assert short.exit_code == 1 and "nothing left to evaluate" in short.output
+
+
+def test_sweep_draws_the_frontier_and_compares_with_target_tracking(tmp_path: Path) -> None:
+    trace = _trace(tmp_path / "trace.csv")
+    out = tmp_path / "sweep.json"
+    result = CliRunner().invoke(
+        main,
+        ["simulate", str(trace), "--train-days", "4", "--sweep", "--json", str(out)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    (sweep,) = data["sweeps"]
+    policies = {p["policy"] for p in sweep["points"]}
+    assert policies == {"on-demand", "static", "target-tracking", "coldbrew", "oracle"}
+    oracle = [p for p in sweep["points"] if p["policy"] == "oracle" and p["knob"] == 1.0]
+    assert oracle[0]["cold_starts"] == 0
+    (row,) = data["summary"]
+    assert row["tt_cold_starts"] >= 0 and row["tt_cost_usd"] > 0
+    png = out.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -243,8 +243,11 @@ class Oracle:
     It knows the replayed requests (arrival and duration), so nothing spills to
     on demand: no cold starts, at the least provisioned level a per-minute
     policy can have. No allocation delay: it is a bound, not a controller.
+    ``fraction`` < 1 provisions that share of each minute's peak (rounded up),
+    trading cold starts for cost: the oracle's frontier.
     """
 
+    fraction: float = 1.0
     name: str = "oracle"
     assumptions: str = "knows each minute's peak concurrency in advance; no allocation delay"
     clairvoyant: bool = True
@@ -254,7 +257,9 @@ class Oracle:
         peaks = context.future_peak_concurrency
         if peaks is None or len(peaks) != context.minutes:
             raise ConfigurationError("the oracle needs the future peak concurrency of every minute")
-        levels = np.asarray(peaks, dtype=np.int64)
+        if not 0.0 <= self.fraction <= 1.0:
+            raise ConfigurationError(f"oracle fraction must be in [0, 1], got {self.fraction}")
+        levels = np.ceil(np.asarray(peaks, dtype=np.float64) * self.fraction).astype(np.int64)
         return _FixedRun(Levels(levels, levels))
 
 

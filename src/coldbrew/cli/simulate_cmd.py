@@ -161,6 +161,13 @@ def _policy(name: str, series: Any, options: dict[str, Any]) -> tuple[Any, list[
     show_envvar=True,
     help="Write every report as JSON here.",
 )
+@click.option(
+    "--sweep",
+    is_flag=True,
+    envvar=config.SIMULATE_SWEEP,
+    show_envvar=True,
+    help="Sweep each policy's knob and draw the cost vs cold-start frontier (PNG + table).",
+)
 def command(
     trace: Path,
     functions: tuple[str, ...],
@@ -175,6 +182,7 @@ def command(
     keep_alive_s: int,
     seed: int,
     json_path: Path | None,
+    sweep: bool,
 ) -> None:
     """Replay TRACE's evaluation days (after --train-days) under each policy.
 
@@ -200,6 +208,22 @@ def command(
             f"no function {', '.join(missing)} in {trace}; "
             f"it has: {', '.join(s.name for s in every)}"
         )
+    if sweep:
+        from coldbrew.cli.sweep_report import run_sweep
+
+        run_sweep(
+            console,
+            chosen,
+            trace=trace,
+            train_days=train_days,
+            block_minutes=block_minutes,
+            overflow=overflow,
+            median_ms=median_ms,
+            keep_alive_s=keep_alive_s,
+            seed=seed,
+            json_path=json_path,
+        )
+        return
     options = {
         "level": level,
         "target": target,
