@@ -75,3 +75,18 @@ def test_target_tags() -> None:
 def test_bad_targets_are_named(python: str, arch: str) -> None:
     with pytest.raises(ConfigurationError):
         Target(python, arch)
+
+
+def test_report_beside_an_artifact_is_read_once_for_everyone(tmp_path: Path) -> None:
+    from coldbrew.build.report import read_report_json, report_path
+
+    artifact = tmp_path / "x.zip"
+    assert read_report_json(artifact) == {}  # no report: nothing to go on, not an error
+    report_path(artifact).write_text('{"python": "3.12", "arch": "x86_64"}')
+    assert read_report_json(artifact) == {"python": "3.12", "arch": "x86_64"}
+    report_path(artifact).write_text("{broken")
+    with pytest.raises(ConfigurationError, match=r"cannot read build report .*x\.report\.json"):
+        read_report_json(artifact)
+    report_path(artifact).write_text("[1]")
+    with pytest.raises(ConfigurationError, match="not a JSON object"):
+        read_report_json(artifact)

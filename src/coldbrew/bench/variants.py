@@ -27,9 +27,9 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from coldbrew.bench.baseline_handlers import CTYPES_FLOOR, FLOOR, handler_source
+from coldbrew.build.report import read_report_json
 from coldbrew.errors import ConfigurationError
 
 #: Every variant key, in column order.
@@ -96,17 +96,6 @@ def parse_baselines(text: str) -> tuple[str, ...]:
     return tuple(key for key in BASELINES if key in chosen)
 
 
-def read_report(artifact: Path) -> dict[str, Any]:
-    """The build report beside ``artifact`` (``x.zip`` -> ``x.report.json``), or {}."""
-    from coldbrew.build.report import report_path
-
-    path = report_path(artifact)
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
-
-
 def zip_sizes(path: Path) -> tuple[int, int]:
     """(zipped, unzipped) bytes of a zip file."""
     with zipfile.ZipFile(path) as archive:
@@ -138,7 +127,7 @@ def coldbrew_variant(artifact: Path) -> Variant:
         raise ConfigurationError(
             f"artifact {artifact} does not exist: build it with `coldbrew build`"
         )
-    report = read_report(artifact)
+    report = read_report_json(artifact)
     zipped, unzipped = zip_sizes(artifact)
     notes = [] if report else ["no build report beside the artifact: assumed Python 3.12"]
     return Variant(
@@ -163,7 +152,7 @@ def unslimmed_variant(
     from coldbrew.build.builder import BuildOptions, build_artifact
     from coldbrew.build.target import Target
 
-    report = read_report(slim.artifact)
+    report = read_report_json(slim.artifact)
     if "model" not in report:
         raise ConfigurationError(
             f"baseline (a) needs the build report beside {slim.artifact} to know its model"
@@ -182,7 +171,7 @@ def unslimmed_variant(
         slim=False,
     )
     artifact = options.artifact_path
-    cached = artifact.is_file() and bool(read_report(artifact))
+    cached = artifact.is_file() and bool(read_report_json(artifact))
     if not cached:
         say("building baseline (a): the unslimmed artifact")
         build_artifact(options, progress=lambda message: say(f"(a) {message}"))
@@ -215,7 +204,7 @@ def floor_variant(
     from coldbrew.build.builder import BuildOptions, build_artifact
     from coldbrew.build.target import Target
 
-    report = read_report(slim.artifact)
+    report = read_report_json(slim.artifact)
     if "model" not in report:
         raise ConfigurationError(
             f"baseline (c) needs the build report beside {slim.artifact} to know its model"
@@ -236,7 +225,7 @@ def floor_variant(
         prune=False,
     )
     base = options.artifact_path
-    if not (base.is_file() and read_report(base)):
+    if not (base.is_file() and read_report_json(base)):
         say("building baseline (c): a slim build with the numpy-stack rules")
         build_artifact(options, progress=lambda message: say(f"(c) {message}"))
     # The C library is there only so coldbrew's handler could serve the build's probe.

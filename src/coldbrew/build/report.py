@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coldbrew.errors import ConfigurationError
+
 MB = 1024 * 1024
 
 
@@ -101,6 +103,24 @@ class BuildReport:
 def report_path(artifact: Path) -> Path:
     """``dist/x.zip`` -> ``dist/x.report.json``."""
     return artifact.with_name(artifact.name.removesuffix(".zip") + ".report.json")
+
+
+def read_report_json(artifact: Path) -> dict[str, Any]:
+    """The report beside ``artifact`` as a dict; ``{}`` when there is none.
+
+    A report that exists but cannot be read is an error naming the file, not
+    a silent "no report": its python/arch decide how the artifact is run.
+    """
+    path = report_path(artifact)
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read build report {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"build report {path} is not a JSON object")
+    return data
 
 
 def render(report: BuildReport, *, top: int = 12) -> Any:

@@ -184,14 +184,12 @@ def command(
     artifact: Path, cold_runs: int, warm_runs: int, memory_mb: int, cache_dir: Path
 ) -> None:
     """Serve ARTIFACT on a local function URL and exercise it over HTTP."""
-    from coldbrew.build.report import report_path
+    from coldbrew.build.report import read_report_json
     from coldbrew.emulate import EmulatorConfig, LocalFunctionUrl
     from coldbrew.emulate.probe import FunctionUrlClient
 
     console = Console()
-    report: dict[str, Any] = {}
-    if report_path(artifact).is_file():
-        report = json.loads(report_path(artifact).read_text(encoding="utf-8"))
+    report = read_report_json(artifact)
     server = LocalFunctionUrl(
         EmulatorConfig(
             artifact=artifact,

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
 from coldbrew import config
 from coldbrew.cli.options import cache_dir_option
-from coldbrew.errors import ConfigurationError
 
 _DEFAULT_PYTHON = "3.12"
 _LINE_STYLES = {
@@ -22,18 +19,6 @@ _LINE_STYLES = {
     "REPORT ": "bold cyan",
     "INIT_REPORT ": "bold yellow",
 }
-
-
-def read_build_report(artifact: Path) -> dict[str, Any] | None:
-    """The build report beside ``artifact`` (``x.zip`` -> ``x.report.json``), if any."""
-    path = artifact.with_name(artifact.name.removesuffix(".zip") + ".report.json")
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"cannot read build report {path}: {exc}") from None
-    return data if isinstance(data, dict) else None
 
 
 @click.command("serve")
@@ -134,7 +119,9 @@ def command(
     from coldbrew.interpreters import parse_minor
 
     console = Console(stderr=True, highlight=False)
-    report = read_build_report(artifact) or {}
+    from coldbrew.build.report import read_report_json
+
+    report = read_report_json(artifact)
     built_python = report.get("python")
     built_arch = report.get("arch")
     if python is None:
