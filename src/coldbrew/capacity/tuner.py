@@ -66,6 +66,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coldbrew.capacity.forecast import SECONDS_PER_DAY
+from coldbrew.capacity.pricing import Prices, prices_for
 from coldbrew.errors import ConfigurationError
 
 #: Lambda bills provisioned concurrency in 5-minute increments.
@@ -76,15 +77,6 @@ DEFAULT_ACCOUNT_CONCURRENCY = 1000
 UNRESERVED_MINIMUM = 100
 MAX_DURATION_S = 900.0  # Lambda's timeout ceiling
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
-
-
-@dataclass(frozen=True)
-class Prices:
-    """Lambda prices in USD per GB-second (us-east-1, x86_64)."""
-
-    provisioned_gb_s: float = 0.0000041667
-    provisioned_execution_gb_s: float = 0.0000097222
-    on_demand_gb_s: float = 0.0000166667
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,7 @@ class TunerSettings:
     account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
     #: Concurrency reserved or provisioned by the account's other functions.
     reserved_elsewhere: int = 0
-    prices: Prices = field(default_factory=Prices)
+    prices: Prices = field(default_factory=lambda: prices_for("x86_64"))
 
     def __post_init__(self) -> None:
         if self.block_s <= 0 or self.block_s % BILLING_INCREMENT_S:
