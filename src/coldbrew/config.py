@@ -27,6 +27,12 @@ MAX_BODY_BYTES = "COLDBREW_MAX_BODY_BYTES"
 BATCH_SIZE = "COLDBREW_BATCH_SIZE"
 CACHE_SIZE = "COLDBREW_CACHE_SIZE"
 INTRA_OP_THREADS = "COLDBREW_INTRA_OP_THREADS"
+#: The async (SQS) path writes each message's embeddings to this S3 bucket.
+RESULT_BUCKET = "COLDBREW_RESULT_BUCKET"
+#: Key prefix for those results (default ``results/``).
+RESULT_PREFIX = "COLDBREW_RESULT_PREFIX"
+# Set by Lambda itself: "on-demand", "provisioned-concurrency" or "snap-start".
+LAMBDA_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 
 # --- CLI (each flag is also an environment variable) -------------------------
 CACHE_DIR = "COLDBREW_CACHE_DIR"
