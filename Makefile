@@ -24,7 +24,7 @@ help:
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[runtime,model,infra,dev,bench,capacity]'
+	$(BIN)/pip install --quiet -e '.[runtime,model,infra,dev,bench,capacity,deploy]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

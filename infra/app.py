@@ -1,8 +1,9 @@
 """Entry point of the CDK app: ``python -m infra.app`` (run by the CDK CLI).
 
 Settings are read from CDK context exactly once, here, and handed to the stack
-as a frozen object. The app never builds anything: it deploys the zip that
-``coldbrew build`` produced.
+as a frozen object. The app never builds anything: it deploys the artifact
+that ``coldbrew build`` produced, in whichever layout it wrote (a container
+image is only staged here; CDK builds it at deploy time).
 """
 
 from __future__ import annotations

@@ -1,85 +1,77 @@
 """Deployment settings: read once from CDK context, validated, then frozen.
 
 Every value the infrastructure needs comes from a ``coldbrew:``-prefixed CDK
-context key (``cdk.json`` or ``cdk synth -c coldbrew:memory=2048``). This
-module turns that context into a :class:`DeploymentSettings`; nothing else in
-``infra`` reads context. It deliberately imports nothing from ``aws_cdk`` so it
+context key (``cdk.json`` or ``cdk synth -c coldbrew:memory=2048``); the keys,
+their defaults and Lambda's limits are listed in :mod:`infra.context_keys`.
+This module turns that context into a :class:`DeploymentSettings`; nothing
+else in ``infra`` reads context. It imports nothing from ``aws_cdk``, so it
 can be tested without starting Node.
 
-The target Python and architecture belong to the artifact, not to the
-deployment: a zip built for arm64 cannot run on x86_64. So they default to what
-the build report next to the zip says (when the report's sha256 is that of the
-zip), and an explicit context value that contradicts the report is an error
-rather than a silent override.
+The artifact decides what it can run on: a zip built for arm64 cannot run on
+x86_64. So the target Python, the architecture and the layout come from the
+build report beside it (see :mod:`infra.artifact_layout`), and an explicit
+context value that contradicts the report is an error rather than a silent
+override.
+
+Every bad key is reported at once, each with the values it accepts; so are
+combinations AWS would refuse at deploy time (SnapStart with provisioned
+concurrency, a container image or more than 512 MB of ephemeral storage;
+provisioned concurrency above the reservation), and keys that would be
+silently ignored (an ``async_*`` key without ``coldbrew:async``).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import cast
 
-from coldbrew.build.archive import sha256_file
-from coldbrew.build.report import report_path
-from coldbrew.errors import ConfigurationError
-
-PREFIX = "coldbrew:"
-
-ARTIFACT = f"{PREFIX}artifact"
-ARCH = f"{PREFIX}arch"
-PYTHON = f"{PREFIX}python"
-MEMORY = f"{PREFIX}memory"
-TIMEOUT = f"{PREFIX}timeout"
-AUTH = f"{PREFIX}auth"
-FUNCTION_NAME = f"{PREFIX}function_name"
-STACK_NAME = f"{PREFIX}stack_name"
-LOG_RETENTION_DAYS = f"{PREFIX}log_retention_days"
-
-#: Every context key this module reads; any other ``coldbrew:`` key is a typo.
-CONTEXT_KEYS = (
-    ARTIFACT,
-    ARCH,
-    PYTHON,
-    MEMORY,
-    TIMEOUT,
-    AUTH,
-    FUNCTION_NAME,
-    STACK_NAME,
-    LOG_RETENTION_DAYS,
-)
-
-Arch = Literal["arm64", "x86_64"]
-PythonVersion = Literal["3.12", "3.13"]
-UrlAuth = Literal["AWS_IAM", "NONE"]
-
-ARCHES: tuple[Arch, ...] = ("arm64", "x86_64")
-PYTHONS: tuple[PythonVersion, ...] = ("3.12", "3.13")
-URL_AUTHS: tuple[UrlAuth, ...] = ("AWS_IAM", "NONE")
-#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
-RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
-
-MEMORY_RANGE = (128, 10_240)  # Lambda's limits, in MB
-TIMEOUT_RANGE = (1, 900)  # Lambda's limits, in seconds
-
-DEFAULT_ARTIFACT = "dist/minilm-l6-v2-py312-x86_64.zip"
-DEFAULT_ARCH: Arch = "x86_64"
-DEFAULT_PYTHON: PythonVersion = "3.12"
-DEFAULT_MEMORY_MB = 1024
-DEFAULT_TIMEOUT_S = 30
-DEFAULT_AUTH: UrlAuth = "AWS_IAM"
-DEFAULT_STACK_NAME = "coldbrew-minilm"
-DEFAULT_LOG_RETENTION_DAYS = 14
+from infra import context_keys as k
+from infra.artifact_layout import BuiltArtifact, read_artifact
+from infra.cold_start_settings import ColdStartSettings, read_cold_start
+from infra.context_keys import Arch, PythonVersion, UrlAuth
+from infra.context_values import ContextReader, parse_int, text
 
 # Lambda: letters, digits, hyphens and underscores, at most 64 (name only, not an ARN).
 _FUNCTION_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # CloudFormation: starts with a letter, then letters, digits and hyphens, at most 128.
 _STACK_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+# A function URL's AllowOrigins: "*" or scheme://host[:port], no path; at most 100.
+_ORIGIN_RE = re.compile(r"\*|https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
+_MAX_ORIGINS = 100
+
+
+@dataclass(frozen=True)
+class CorsSettings:
+    """Which browser origins may call the function URL, and with which methods."""
+
+    origins: tuple[str, ...]
+    methods: tuple[str, ...] = k.DEFAULT_CORS_METHODS
+
+
+@dataclass(frozen=True)
+class AsyncSettings:
+    """The SQS path: a queue feeding the function, results written to S3."""
+
+    batch_size: int = k.DEFAULT_ASYNC_BATCH_SIZE
+    batch_window_s: int = k.DEFAULT_ASYNC_BATCH_WINDOW_S
+    max_receive_count: int = k.DEFAULT_ASYNC_MAX_RECEIVE_COUNT
+    result_retention_days: int = k.DEFAULT_ASYNC_RESULT_RETENTION_DAYS
+    max_concurrency: int | None = None
+    """The event source's MaximumConcurrency; by default the reserved concurrency, if set."""
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """Alarms, their notifications, and the monthly cost budget."""
+
+    p99_duration_ms: int = k.DEFAULT_P99_DURATION_MS
+    alarm_email: str | None = None
+    monthly_budget_usd: float = k.DEFAULT_MONTHLY_BUDGET_USD
+    budget_thresholds: tuple[int, ...] = k.DEFAULT_BUDGET_THRESHOLDS
+    budget_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,8 +82,8 @@ class DeploymentSettings:
     arguments.
     """
 
-    artifact: Path
-    """Absolute path to the zip built by ``coldbrew build``."""
+    artifact: BuiltArtifact
+    """The built artifact: its layout and files, checked against its report."""
     arch: Arch
     python: PythonVersion
     memory_mb: int
@@ -102,6 +94,16 @@ class DeploymentSettings:
     """Physical function name; ``None`` lets CloudFormation generate one."""
     stack_name: str
     log_retention_days: int
+    ephemeral_storage_mb: int = k.DEFAULT_EPHEMERAL_STORAGE_MB
+    intra_op_threads: int | None = None
+    """ONNX Runtime threads; ``None`` lets the runtime pick from the memory size."""
+    reserved_concurrency: int | None = None
+    cors: CorsSettings | None = None
+    """``None``: no CORS headers, so browsers on other origins cannot read responses."""
+    cold_start: ColdStartSettings = field(default_factory=ColdStartSettings)
+    async_queue: AsyncSettings | None = None
+    """``None``: the function URL only, no queue."""
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     @classmethod
     def from_context(
@@ -111,208 +113,260 @@ class DeploymentSettings:
 
         ``context`` is the whole CDK context (``app.node.get_all_context()``);
         keys without the ``coldbrew:`` prefix are ignored. ``None`` and the
-        empty string mean "not given", so a script can pass
-        ``-c coldbrew:arch=$ARCH`` with ``ARCH`` unset. A relative artifact path
-        is resolved against ``cwd`` (default: the working directory, which the
-        CDK CLI sets to the folder holding ``cdk.json``).
+        empty string mean "not given". Relative paths (artifact, schedule)
+        are resolved against ``cwd`` (default: the working directory, which
+        the CDK CLI sets to the folder holding ``cdk.json``).
 
         Raises :class:`~coldbrew.errors.ConfigurationError` listing every bad
         key at once, each with the values it accepts.
         """
-        given = {k: v for k, v in context.items() if v is not None and v != ""}
-        errors: list[str] = []
-
-        unknown = sorted(k for k in given if k.startswith(PREFIX) and k not in CONTEXT_KEYS)
-        errors.extend(
-            f"{key} is not a coldbrew context key; known keys: {', '.join(CONTEXT_KEYS)}"
-            for key in unknown
+        reader = ContextReader(context)
+        base = cwd or Path.cwd()
+        unknown = sorted(
+            key for key in reader.given if key.startswith(k.PREFIX) and key not in k.CONTEXT_KEYS
         )
+        for key in unknown:
+            reader.error(
+                f"{key} is not a coldbrew context key; known keys: {', '.join(k.CONTEXT_KEYS)}"
+            )
 
-        artifact = _artifact(given.get(ARTIFACT, DEFAULT_ARTIFACT), cwd or Path.cwd(), errors)
-        report = _Report.read(artifact, errors) if artifact is not None else _Report(None, {})
-        arch = report.reconcile(given, ARCH, ARCHES, DEFAULT_ARCH, errors)
-        python = report.reconcile(given, PYTHON, PYTHONS, DEFAULT_PYTHON, errors)
-        memory = _int_in_range(given, MEMORY, MEMORY_RANGE, DEFAULT_MEMORY_MB, errors)
-        timeout = _int_in_range(given, TIMEOUT, TIMEOUT_RANGE, DEFAULT_TIMEOUT_S, errors)
-        auth = _choice(given.get(AUTH, DEFAULT_AUTH), AUTH, URL_AUTHS, errors)
-        retention = _int_choice(
-            given, LOG_RETENTION_DAYS, RETENTION_DAYS, DEFAULT_LOG_RETENTION_DAYS, errors
+        reading = read_artifact(
+            reader.given.get(k.ARTIFACT, k.DEFAULT_ARTIFACT), base, reader.errors
         )
-        function_name = given.get(FUNCTION_NAME)
-        if function_name is not None and not _matches(_FUNCTION_NAME_RE, function_name):
-            errors.append(
-                f"{FUNCTION_NAME} must be 1-64 letters, digits, hyphens or underscores, "
-                f"got {function_name!r}"
-            )
-        stack_name = given.get(STACK_NAME, DEFAULT_STACK_NAME)
-        if not _matches(_STACK_NAME_RE, stack_name):
-            errors.append(
-                f"{STACK_NAME} must start with a letter and hold only letters, digits and "
-                f"hyphens (at most 128), got {stack_name!r}"
-            )
+        report_name = str(reading.artifact.report) if reading.artifact else None
+        arch = _reconcile(reader, reading.report, report_name, k.ARCH, k.ARCHES, k.DEFAULT_ARCH)
+        python = _reconcile(
+            reader, reading.report, report_name, k.PYTHON, k.PYTHONS, k.DEFAULT_PYTHON
+        )
+        memory = reader.int_in_range(k.MEMORY, k.MEMORY_RANGE, k.DEFAULT_MEMORY_MB)
+        timeout = reader.int_in_range(k.TIMEOUT, k.TIMEOUT_RANGE, k.DEFAULT_TIMEOUT_S)
+        storage = reader.int_in_range(
+            k.EPHEMERAL_STORAGE, k.EPHEMERAL_STORAGE_RANGE, k.DEFAULT_EPHEMERAL_STORAGE_MB
+        )
+        threads = reader.optional_int(k.INTRA_OP_THREADS, k.INTRA_OP_THREADS_RANGE)
+        account = reader.int_in_range(
+            k.ACCOUNT_CONCURRENCY, k.ACCOUNT_CONCURRENCY_RANGE, k.DEFAULT_ACCOUNT_CONCURRENCY
+        )
+        limit = account - k.UNRESERVED_MINIMUM
+        # 0 would throttle every request (Lambda's kill switch), so it is refused.
+        reserved = reader.optional_int(
+            k.RESERVED_CONCURRENCY,
+            (1, limit),
+            f" ({k.ACCOUNT_CONCURRENCY} {account} minus the {k.UNRESERVED_MINIMUM} "
+            "Lambda keeps unreserved)",
+        )
+        auth = cast(UrlAuth, reader.choice(k.AUTH, k.URL_AUTHS, k.DEFAULT_AUTH))
+        function_name = _function_name(reader)
+        stack_name = _stack_name(reader)
+        retention = reader.int_choice(
+            k.LOG_RETENTION_DAYS, k.RETENTION_DAYS, k.DEFAULT_LOG_RETENTION_DAYS, "days"
+        )
+        cold_start = read_cold_start(
+            reader,
+            cwd=base,
+            layout=reading.artifact.layout if reading.artifact else "zip",
+            python=python,
+            memory_mb=memory,
+            ephemeral_storage_mb=storage,
+            function_name=function_name,
+            reserved_concurrency=reserved,
+            concurrency_limit=limit,
+        )
+        settings_async = _async(reader, reserved, timeout)
+        cors = _cors(reader)
+        operations = _operations(reader, timeout)
 
-        if errors:
-            if len(errors) == 1:
-                raise ConfigurationError(errors[0])
-            raise ConfigurationError(
-                "invalid deployment settings:\n" + "\n".join(f"  - {e}" for e in errors)
-            )
-        # Every helper appended an error whenever it returned a placeholder, so
+        reader.raise_errors()
+        # Every reader recorded an error whenever it returned a placeholder, so
         # reaching here means each value is the validated one.
-        assert artifact is not None
+        assert reading.artifact is not None
         return cls(
-            artifact=artifact,
+            artifact=reading.artifact,
             arch=cast(Arch, arch),
             python=cast(PythonVersion, python),
             memory_mb=memory,
             timeout_s=timeout,
-            auth=cast(UrlAuth, auth),
-            function_name=cast("str | None", function_name),
-            stack_name=cast(str, stack_name),
+            auth=auth,
+            function_name=function_name,
+            stack_name=stack_name,
             log_retention_days=retention,
+            ephemeral_storage_mb=storage,
+            intra_op_threads=threads,
+            reserved_concurrency=reserved,
+            cors=cors,
+            cold_start=cold_start,
+            async_queue=settings_async,
+            operations=operations,
         )
 
 
-def _matches(pattern: re.Pattern[str], value: object) -> bool:
-    return isinstance(value, str) and pattern.fullmatch(value) is not None
+def _reconcile(
+    reader: ContextReader,
+    report: Mapping[str, object],
+    report_name: str | None,
+    key: str,
+    allowed: tuple[str, ...],
+    default: str,
+) -> str:
+    """A value describing the artifact: the context's, else the report's, else the default."""
+    field_name = key.removeprefix(k.PREFIX)
+    from_report: str | None = None
+    if report.get(field_name) is not None:
+        raw = text(report[field_name])
+        if not isinstance(raw, str) or raw not in allowed:
+            reader.error(
+                f"build report {report_name}: {field_name} must be one of {', '.join(allowed)}, "
+                f"got {raw!r}"
+            )
+            return default
+        from_report = raw
+    if not reader.has(key):
+        return from_report or default
+    value = reader.check_choice(key, reader.given[key], allowed)
+    if from_report is not None and value != from_report and text(reader.given[key]) in allowed:
+        reader.error(
+            f"{key} is {value!r} but the build report {report_name} says the artifact was "
+            f"built for {from_report!r}; drop {key} or rebuild with `coldbrew build`"
+        )
+    return value
 
 
-def _artifact(raw: object, cwd: Path, errors: list[str]) -> Path | None:
-    if not isinstance(raw, str):
-        errors.append(f"{ARTIFACT} must be a path to a zip file, got {raw!r}")
+def _function_name(reader: ContextReader) -> str | None:
+    raw = reader.given.get(k.FUNCTION_NAME)
+    if raw is None:
         return None
-    path = Path(raw).expanduser()
-    path = (path if path.is_absolute() else cwd / path).resolve()
-    if not path.is_file():
-        # infra never builds: synth must stay fast and offline, and deploy the
-        # exact bytes that were built, measured and reported.
-        errors.append(
-            f"{ARTIFACT}: no artifact at {path}; build it first with `coldbrew build`, "
-            f"or point {ARTIFACT} at an existing zip"
+    if not isinstance(raw, str) or not _FUNCTION_NAME_RE.fullmatch(raw):
+        reader.error(
+            f"{k.FUNCTION_NAME} must be 1-64 letters, digits, hyphens or underscores, got {raw!r}"
         )
         return None
-    if path.suffix != ".zip":
-        errors.append(f"{ARTIFACT} must be a .zip file built by `coldbrew build`, got {path}")
+    return raw
+
+
+def _stack_name(reader: ContextReader) -> str:
+    raw = reader.given.get(k.STACK_NAME, k.DEFAULT_STACK_NAME)
+    if not isinstance(raw, str) or not _STACK_NAME_RE.fullmatch(raw):
+        reader.error(
+            f"{k.STACK_NAME} must start with a letter and hold only letters, digits and "
+            f"hyphens (at most 128), got {raw!r}"
+        )
+        return k.DEFAULT_STACK_NAME
+    return raw
+
+
+def _cors(reader: ContextReader) -> CorsSettings | None:
+    origins = reader.text_list(k.CORS_ORIGINS)
+    methods = reader.text_list(k.CORS_METHODS)
+    if origins is None:
+        reader.only_with((k.CORS_METHODS,), f"{k.CORS_ORIGINS} is set", f"set {k.CORS_ORIGINS} too")
         return None
-    return path
-
-
-@dataclass(frozen=True)
-class _Report:
-    """The build report ``coldbrew build`` wrote next to the artifact, if there is one."""
-
-    path: Path | None
-    content: Mapping[str, object]
-
-    @classmethod
-    def read(cls, artifact: Path, errors: list[str]) -> _Report:
-        path = report_path(artifact)
-        if not path.is_file():
-            return cls(None, {})
-        try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            errors.append(
-                f"build report {path} is unreadable ({exc}); rebuild with `coldbrew build`"
+    bad = [o for o in origins if not _ORIGIN_RE.fullmatch(o)]
+    if not origins or bad or len(origins) > _MAX_ORIGINS:
+        reader.error(
+            f"{k.CORS_ORIGINS} must list 1-{_MAX_ORIGINS} origins, each * or "
+            f"scheme://host[:port] with no path (https://app.example.com), got {list(origins)!r}"
+        )
+    if methods is not None:
+        wrong = [m for m in methods if m.upper() not in k.CORS_METHOD_VALUES]
+        if not methods or wrong:
+            reader.error(
+                f"{k.CORS_METHODS} must list some of {', '.join(k.CORS_METHOD_VALUES)}, "
+                f"got {list(methods)!r}"
             )
-            return cls(None, {})
-        if not isinstance(content, dict):
-            errors.append(
-                f"build report {path} must hold a JSON object; rebuild with `coldbrew build`"
-            )
-            return cls(None, {})
-        # A report left over from another build would lie about the zip's
-        # Python and architecture, so it must describe these very bytes.
-        recorded = content.get("sha256")
-        actual = sha256_file(artifact) if recorded is not None else None
-        if recorded != actual:
-            errors.append(
-                f"build report {path} describes a different zip (sha256 {str(recorded)[:12]}, "
-                f"the artifact's is {str(actual)[:12]}); rebuild with `coldbrew build`"
-            )
-            return cls(None, {})
-        return cls(path, content)
-
-    def reconcile(
-        self,
-        given: Mapping[str, object],
-        key: str,
-        allowed: tuple[str, ...],
-        default: str,
-        errors: list[str],
-    ) -> str:
-        """A value describing the artifact: the context's, else the report's, else default."""
-        field = key.removeprefix(PREFIX)
-        from_report: str | None = None
-        if self.content.get(field) is not None:
-            raw = _text(self.content[field])
-            if not isinstance(raw, str) or raw not in allowed:
-                errors.append(
-                    f"build report {self.path}: {field} must be one of {', '.join(allowed)}, "
-                    f"got {raw!r}"
-                )
-                return default
-            from_report = raw
-        if key not in given:
-            return from_report or default
-        value = _choice(given[key], key, allowed, errors)
-        if from_report is not None and value in allowed and value != from_report:
-            errors.append(
-                f"{key} is {value!r} but the build report {self.path} says the artifact was "
-                f"built for {from_report!r}; drop {key} or rebuild with `coldbrew build`"
-            )
-        return value
+        methods = tuple(dict.fromkeys(m.upper() for m in methods))
+    return CorsSettings(origins, methods or k.DEFAULT_CORS_METHODS)
 
 
-def _text(raw: object) -> object:
-    # JSON numbers in cdk.json (`"coldbrew:python": 3.12`) arrive as floats.
-    return str(raw) if isinstance(raw, float) else raw
+def _async(reader: ContextReader, reserved: int | None, timeout_s: int) -> AsyncSettings | None:
+    if not reader.boolean(k.ASYNC, k.DEFAULT_ASYNC):
+        reader.only_with(k.ASYNC_KEYS, f"{k.ASYNC} is true", f"set {k.ASYNC}=true or drop the key")
+        return None
+    batch = reader.int_in_range(
+        k.ASYNC_BATCH_SIZE, k.ASYNC_BATCH_SIZE_RANGE, k.DEFAULT_ASYNC_BATCH_SIZE
+    )
+    window = reader.int_in_range(
+        k.ASYNC_BATCH_WINDOW, k.ASYNC_BATCH_WINDOW_RANGE, k.DEFAULT_ASYNC_BATCH_WINDOW_S
+    )
+    if batch > k.UNBATCHED_MAX and window < 1:
+        reader.error(
+            f"{k.ASYNC_BATCH_WINDOW} must be at least 1 (second) when {k.ASYNC_BATCH_SIZE} is "
+            f"above {k.UNBATCHED_MAX} ({batch}): Lambda requires a batching window for larger "
+            "SQS batches"
+        )
+    receives = reader.int_in_range(
+        k.ASYNC_MAX_RECEIVE_COUNT,
+        k.ASYNC_MAX_RECEIVE_COUNT_RANGE,
+        k.DEFAULT_ASYNC_MAX_RECEIVE_COUNT,
+    )
+    retention = reader.int_in_range(
+        k.ASYNC_RESULT_RETENTION_DAYS,
+        k.ASYNC_RESULT_RETENTION_RANGE,
+        k.DEFAULT_ASYNC_RESULT_RETENTION_DAYS,
+    )
+    visibility_s = k.VISIBILITY_FACTOR * timeout_s + window
+    if receives * visibility_s > k.QUEUE_RETENTION_S:
+        reader.error(
+            f"{k.ASYNC_MAX_RECEIVE_COUNT} must be at most {k.QUEUE_RETENTION_S // visibility_s} "
+            f"with {k.TIMEOUT} {timeout_s} and {k.ASYNC_BATCH_WINDOW} {window}, got {receives}: "
+            f"each receive of a failing message waits out the {visibility_s} s visibility "
+            f"timeout, and all of them must fit in the queue's {k.QUEUE_RETENTION_S} s "
+            "retention, or the message expires instead of reaching the dead-letter queue"
+        )
+    return AsyncSettings(batch, window, receives, retention, _async_concurrency(reader, reserved))
 
 
-def _choice(raw: object, key: str, allowed: tuple[str, ...], errors: list[str]) -> str:
-    text = _text(raw)
-    if not isinstance(text, str) or text not in allowed:
-        errors.append(f"{key} must be one of {', '.join(allowed)}, got {text!r}")
-        return allowed[0]
-    return text
+def _async_concurrency(reader: ContextReader, reserved: int | None) -> int | None:
+    # The queue should not invoke the function beyond its reservation: each
+    # throttled batch goes back to the queue and counts towards the dead-letter
+    # redrive. So the reservation is the event source's default cap; a lower
+    # cap keeps room for the URL while a backlog drains.
+    low, high = k.ESM_MAX_CONCURRENCY_RANGE
+    if reserved is not None and reserved < low:
+        reader.error(
+            f"{k.RESERVED_CONCURRENCY} must be at least {low} with {k.ASYNC}: it caps the SQS "
+            f"event source's maximum concurrency, which is {low}-{high}, got {reserved}"
+        )
+        return None
+    ceiling = high if reserved is None else min(reserved, high)
+    explicit = reader.optional_int(
+        k.ASYNC_MAX_CONCURRENCY,
+        (low, ceiling),
+        f" ({k.RESERVED_CONCURRENCY})" if reserved is not None and reserved < high else "",
+    )
+    if explicit is not None:
+        return explicit
+    return None if reserved is None else ceiling
 
 
-def _parse_int(raw: object) -> int | None:
-    # bool is an int subclass: `true` in cdk.json must not mean 1 MB.
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and re.fullmatch(r"\s*[0-9]+\s*", raw):
-        return int(raw)  # -c values always arrive as text
-    return None
+def _operations(reader: ContextReader, timeout_s: int) -> OperationsSettings:
+    p99 = reader.optional_int(k.P99_DURATION_MS, (1, timeout_s * 1000), f" ({k.TIMEOUT} in ms)")
+    budget = reader.optional_number(k.MONTHLY_BUDGET_USD, k.BUDGET_USD_RANGE, "an amount in USD")
+    thresholds = _thresholds(reader)
+    return OperationsSettings(
+        p99_duration_ms=k.DEFAULT_P99_DURATION_MS if p99 is None else p99,
+        alarm_email=reader.email(k.ALARM_EMAIL),
+        monthly_budget_usd=k.DEFAULT_MONTHLY_BUDGET_USD if budget is None else budget,
+        budget_thresholds=thresholds,
+        budget_email=reader.email(k.BUDGET_EMAIL),
+    )
 
 
-def _int_in_range(
-    given: Mapping[str, object],
-    key: str,
-    bounds: tuple[int, int],
-    default: int,
-    errors: list[str],
-) -> int:
-    raw = given.get(key, default)
-    value = _parse_int(raw)
-    low, high = bounds
-    if value is None or not low <= value <= high:
-        errors.append(f"{key} must be a whole number from {low} to {high}, got {raw!r}")
-        return default
-    return value
-
-
-def _int_choice(
-    given: Mapping[str, object],
-    key: str,
-    allowed: tuple[int, ...],
-    default: int,
-    errors: list[str],
-) -> int:
-    raw = given.get(key, default)
-    value = _parse_int(raw)
-    if value not in allowed:
-        errors.append(f"{key} must be one of {', '.join(map(str, allowed))} (days), got {raw!r}")
-        return default
-    assert value is not None
-    return value
+def _thresholds(reader: ContextReader) -> tuple[int, ...]:
+    raw = reader.text_list(k.BUDGET_THRESHOLDS)
+    if raw is None:
+        return k.DEFAULT_BUDGET_THRESHOLDS
+    values = [parse_int(item.strip()) for item in raw]
+    low, high = k.BUDGET_THRESHOLD_RANGE
+    if (
+        not values
+        or len(values) > k.MAX_BUDGET_THRESHOLDS
+        or any(v is None or not low <= v <= high for v in values)
+        or len(set(values)) != len(values)
+    ):
+        reader.error(
+            f"{k.BUDGET_THRESHOLDS} must list 1-{k.MAX_BUDGET_THRESHOLDS} different whole percents "
+            f"from {low} to {high} (AWS Budgets allows {k.MAX_BUDGET_THRESHOLDS} notifications), "
+            f"got {list(raw)!r}"
+        )
+        return k.DEFAULT_BUDGET_THRESHOLDS
+    return tuple(sorted(cast("list[int]", values)))

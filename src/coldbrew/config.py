@@ -33,6 +33,10 @@ RESULT_BUCKET = "COLDBREW_RESULT_BUCKET"
 RESULT_PREFIX = "COLDBREW_RESULT_PREFIX"
 # Set by Lambda itself: "on-demand", "provisioned-concurrency" or "snap-start".
 LAMBDA_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+#: The value of ``LAMBDA_INITIALIZATION_TYPE`` when init ends in a SnapStart snapshot.
+SNAP_START = "snap-start"
+#: Where results go when ``RESULT_PREFIX`` is not set.
+DEFAULT_RESULT_PREFIX = "results/"
 
 # --- CLI (each flag is also an environment variable) -------------------------
 CACHE_DIR = "COLDBREW_CACHE_DIR"
@@ -101,6 +105,24 @@ TUNE_APPLY = "COLDBREW_TUNE_APPLY"
 TUNE_FUNCTION_NAME = "COLDBREW_TUNE_FUNCTION_NAME"
 TUNE_ALIAS = "COLDBREW_TUNE_ALIAS"
 TUNE_REGION = "COLDBREW_TUNE_REGION"
+
+# --- coldbrew deploy (each flag is also an environment variable) ------------
+# Serving after --local reuses HOST, PORT, MAX_CONCURRENCY and RUNTIME_PYTHON.
+DEPLOY_ARTIFACT = "COLDBREW_DEPLOY_ARTIFACT"
+DEPLOY_LOCAL = "COLDBREW_DEPLOY_LOCAL"
+DEPLOY_FUNCTION_NAME = "COLDBREW_DEPLOY_FUNCTION_NAME"
+DEPLOY_ROLE_ARN = "COLDBREW_DEPLOY_ROLE_ARN"
+DEPLOY_BUCKET = "COLDBREW_DEPLOY_BUCKET"
+DEPLOY_REGION = "COLDBREW_DEPLOY_REGION"
+DEPLOY_MEMORY_MB = "COLDBREW_DEPLOY_MEMORY_MB"
+DEPLOY_TIMEOUT_S = "COLDBREW_DEPLOY_TIMEOUT_S"
+DEPLOY_ALIAS = "COLDBREW_DEPLOY_ALIAS"
+DEPLOY_URL_AUTH = "COLDBREW_DEPLOY_URL_AUTH"
+DEPLOY_SCHEDULE = "COLDBREW_DEPLOY_SCHEDULE"
+DEPLOY_PROVISIONED = "COLDBREW_DEPLOY_PROVISIONED"
+DEPLOY_DRY_RUN = "COLDBREW_DEPLOY_DRY_RUN"
+DEPLOY_MOTO_PORT = "COLDBREW_DEPLOY_MOTO_PORT"
+DEPLOY_SERVE_FOR = "COLDBREW_DEPLOY_SERVE_FOR"
 
 # --- Lambda's own variables, read at the edge --------------------------------
 LAMBDA_TASK_ROOT = "LAMBDA_TASK_ROOT"
@@ -179,6 +201,46 @@ class RuntimeConfig:
     def with_changes(self, **changes: Any) -> RuntimeConfig:
         """A copy with some fields replaced."""
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class AsyncConfig:
+    """Where the async (SQS) path writes its results.
+
+    ``result_bucket`` None means not configured: the SQS path then fails every
+    message (see :mod:`coldbrew.platforms.aws_sqs`) rather than drop results.
+    The function URL path never looks at it.
+    """
+
+    result_bucket: str | None = None
+    result_prefix: str = DEFAULT_RESULT_PREFIX
+
+    def __post_init__(self) -> None:
+        if self.result_bucket is not None and not self.result_bucket.strip():
+            raise ConfigurationError(f"{RESULT_BUCKET} must not be blank")
+        if self.result_prefix.startswith("/"):
+            # S3 keeps the slash as part of the key: "/results/x.json" is not "results/x.json".
+            raise ConfigurationError(
+                f"{RESULT_PREFIX} must not start with '/', got {self.result_prefix!r}"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AsyncConfig:
+        """Read ``RESULT_BUCKET`` and ``RESULT_PREFIX``; an empty variable counts as unset."""
+        env = os.environ if environ is None else environ
+        return cls(
+            result_bucket=env.get(RESULT_BUCKET) or None,
+            result_prefix=env.get(RESULT_PREFIX) or DEFAULT_RESULT_PREFIX,
+        )
+
+
+def initialization_type(environ: Mapping[str, str] | None = None) -> str:
+    """How Lambda is initialising this sandbox (``SNAP_START`` before a snapshot).
+
+    Outside Lambda the variable is unset, which counts as ``"on-demand"``.
+    """
+    env = os.environ if environ is None else environ
+    return env.get(LAMBDA_INITIALIZATION_TYPE) or "on-demand"
 
 
 def env_int(environ: Mapping[str, str], name: str) -> int:

@@ -22,7 +22,8 @@ response happens in exactly one place, :mod:`coldbrew.platforms.http_errors`.
     │   └── LambdaLimitError          the artifact breaks Lambda's size limits
     ├── EmulationError                the local emulator could not run a sandbox
     │   └── InvocationTimeoutError    an invocation ran past its timeout
-    └── TrafficDataError              a trace file or metric series is malformed
+    ├── TrafficDataError              a trace file or metric series is malformed
+    └── DeployError                   coldbrew deploy could not plan or make its calls
 
 This module is imported by the runtime inside artifacts: it must stay free of
 third-party imports.
@@ -134,3 +135,7 @@ class TrafficDataError(ColdbrewError):
         super().__init__(where + message)
         self.source = source
         self.line = line
+
+
+class DeployError(ColdbrewError):
+    """``coldbrew deploy`` could not plan or make its AWS calls; names the fix."""

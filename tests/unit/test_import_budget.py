@@ -41,3 +41,51 @@ def test_runtime_imports_only_tokenizers_and_reaches_onnx_runtime_through_ctypes
     assert not {"numpy", "onnxruntime"} & {m.split(".")[0] for m in loaded}
     # Standard-library modules the runtime does not load either: paid per cold start.
     assert not {"pathlib", "base64", "email", "http"} & top_level
+
+
+_HANDLER_PATHS = """
+from array import array
+from coldbrew.config import AsyncConfig, RuntimeConfig
+from coldbrew.platforms.aws_lambda import LambdaAdapter
+from coldbrew.platforms.result_sink import lazy_s3_sink
+from coldbrew.platforms.snapstart import register_snapstart
+from coldbrew.runtime.model_info import ModelInfo
+from coldbrew.runtime.service import EmbeddingService
+
+class Embedder:
+    info = ModelInfo("fake", "1", 2, 8)
+    def embed(self, texts):
+        return [array("f", [1.0, 0.0]) for _ in texts]
+
+class Client:
+    def put_object(self, **kwargs):
+        pass
+
+def make_client():
+    import boto3  # what the real handler's factory does first
+    return Client()
+
+embedder = Embedder()
+service = EmbeddingService(embedder, RuntimeConfig(model_dir="."))
+register_snapstart("on-demand", embedder)
+handler = LambdaAdapter(service, results=lazy_s3_sink(AsyncConfig("bucket"), make_client))
+url = {"rawPath": "/embed", "body": '{"inputs": ["a"]}',
+       "requestContext": {"http": {"method": "POST", "path": "/embed"}}}
+assert handler(url, None)["statusCode"] == 200
+assert handler({"inputs": ["a"]}, None)["dimensions"] == 2
+"""
+
+_SQS_BATCH = """
+record = {"messageId": "m-1", "eventSource": "aws:sqs", "body": '{"inputs": ["a"]}'}
+assert handler({"Records": [record]}, None) == {"batchItemFailures": []}
+"""
+
+
+def test_url_cold_path_loads_neither_boto3_nor_snapstart_hooks() -> None:
+    # boto3 costs ~145 ms to import here and a client ~100 ms more: only the
+    # SQS path needs it, from its first batch on. snapshot_restore_py is
+    # imported only for a SnapStart init.
+    url_only = {m.split(".")[0] for m in _modules_after(_HANDLER_PATHS)}
+    assert not {"boto3", "botocore", "snapshot_restore_py"} & url_only
+    with_sqs = {m.split(".")[0] for m in _modules_after(_HANDLER_PATHS + _SQS_BATCH)}
+    assert "boto3" in with_sqs  # the control: the first batch does create the client

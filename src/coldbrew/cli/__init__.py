@@ -28,6 +28,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("coldbrew.cli.serve_cmd", "Serve an artifact on a local function URL."),
     "demo": ("coldbrew.cli.demo_cmd", "Send example requests to an artifact and report."),
     "bench": ("coldbrew.cli.bench_cmd", "Measure an artifact against baselines, with ratios."),
+    "deploy": (
+        "coldbrew.cli.deploy_cmd",
+        "Deploy an artifact to Lambda (function, version, alias, URL); --local: onto moto.",
+    ),
     "tune": ("coldbrew.cli.tune_cmd", "Forecast traffic, tune provisioned concurrency."),
     "simulate": (
         "coldbrew.cli.simulate_cmd",

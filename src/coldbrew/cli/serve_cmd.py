@@ -5,12 +5,19 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from coldbrew import config
 from coldbrew.cli.options import cache_dir_option
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from coldbrew.emulate import EmulatorConfig
 
 _DEFAULT_PYTHON = "3.12"
 _LINE_STYLES = {
@@ -114,14 +121,47 @@ def command(
     """
     from rich.console import Console
 
-    from coldbrew.emulate import EmulatorConfig, LocalFunctionUrl, check_arch
     from coldbrew.emulate.settings import parse_env_pairs
-    from coldbrew.interpreters import parse_minor
 
     console = Console(stderr=True, highlight=False)
-    from coldbrew.build.report import read_report_json
+    settings = emulator_config(
+        console,
+        artifact,
+        python=python,
+        cache_dir=cache_dir,
+        runtime_python=runtime_python,
+        memory_mb=memory_mb,
+        timeout_s=timeout_s,
+        max_concurrency=max_concurrency,
+        env=parse_env_pairs(env_pairs),
+    )
+    serve_until_stopped(console, settings, host=host, port=port)
 
-    report = read_report_json(artifact)
+
+def emulator_config(
+    console: Console,
+    artifact: Path,
+    *,
+    python: str | None,
+    cache_dir: Path,
+    runtime_python: Path | None,
+    memory_mb: int,
+    timeout_s: float,
+    max_concurrency: int,
+    env: Mapping[str, str],
+    report: Mapping[str, Any] | None = None,
+    **more: Any,
+) -> EmulatorConfig:
+    """The emulator's settings for ``artifact``; python and arch from its build ``report``
+    (read beside the artifact when not given). Checked before any slow setup.
+
+    ``more`` are further :class:`EmulatorConfig` fields (``function_name``, ``handler``...).
+    """
+    from coldbrew.build.report import read_report_json
+    from coldbrew.emulate import EmulatorConfig, check_arch
+    from coldbrew.interpreters import parse_minor
+
+    report = read_report_json(artifact) if report is None else report
     built_python = report.get("python")
     built_arch = report.get("arch")
     if python is None:
@@ -133,7 +173,7 @@ def command(
         )
     parse_minor(python)
     check_arch(str(built_arch) if built_arch else None)  # refuse before any slow setup
-    settings = EmulatorConfig(
+    return EmulatorConfig(
         artifact=artifact,
         cache_dir=cache_dir,
         python_version=python,
@@ -142,8 +182,26 @@ def command(
         memory_mb=memory_mb,
         timeout_s=timeout_s,
         max_concurrency=max_concurrency,
-        env=parse_env_pairs(env_pairs),
+        env=env,
+        **more,
     )
+
+
+def serve_until_stopped(
+    console: Console,
+    settings: EmulatorConfig,
+    *,
+    host: str,
+    port: int,
+    label: str | None = None,
+    stop_after_s: float | None = None,
+) -> None:
+    """Serve ``settings.artifact`` on a local function URL until Ctrl-C or SIGTERM
+    (or ``stop_after_s``), printing its log lines; every sandbox is stopped on the way out.
+
+    ``label`` names what is served in the "Serving" line (default: the artifact path).
+    """
+    from coldbrew.emulate import LocalFunctionUrl
 
     def show(line: str) -> None:
         style = next((s for prefix, s in _LINE_STYLES.items() if line.startswith(prefix)), None)
@@ -158,14 +216,17 @@ def command(
     with console.status("preparing the runtime (the first run installs awslambdaric)"):
         fn.start()
     try:
+        until = "Ctrl-C to stop" if stop_after_s is None else f"Stops in {stop_after_s:g} s"
         console.print(
-            f"[bold green]Serving[/] {artifact} at [bold]{fn.url}[/] "
-            f"(python {python}, {memory_mb} MB, timeout {timeout_s:g} s, "
-            f"up to {max_concurrency} sandboxes). Ctrl-C to stop.",
+            f"[bold green]Serving[/] {label or settings.artifact} at [bold]{fn.url}[/] "
+            f"(python {settings.python_version}, {settings.memory_mb} MB, "
+            f"timeout {settings.timeout_s:g} s, up to {settings.max_concurrency} sandboxes). "
+            f"{until}.",
             soft_wrap=True,
         )
-        while True:
-            time.sleep(3600)
+        deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(3600 if deadline is None else min(1.0, deadline - time.monotonic()))
     except KeyboardInterrupt:
         console.print("stopping")
     finally:

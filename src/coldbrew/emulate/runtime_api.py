@@ -165,6 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.api
 
     def do_GET(self) -> None:
+        if self.path == f"{_PREFIX}/restore/next":
+            # SnapStart (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start): the runtime
+            # ran its before-snapshot hooks and waits to be restored. Nothing is
+            # snapshotted here: the same process carries on, as if restored.
+            self._reply(HTTPStatus.OK, b"", {"Content-Type": "application/json"})
+            return
         if self.path != f"{_PREFIX}/invocation/next":
             self._reply_json(HTTPStatus.NOT_FOUND, "UnknownPath", f"no route {self.path}")
             return
@@ -206,7 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply_json(HTTPStatus.BAD_REQUEST, "InvalidRequest", str(exc))
             return
         error_type = self.headers.get(_ERROR_TYPE_HEADER)
-        if path == f"{_PREFIX}/init/error":
+        # An after-restore hook failing is, for the caller, a failed init.
+        if path in (f"{_PREFIX}/init/error", f"{_PREFIX}/restore/error"):
             self.api.events.put(RuntimeEvent(EventKind.INIT_ERROR, None, body, error_type))
             self._reply_json(HTTPStatus.ACCEPTED, None, "OK")
             return

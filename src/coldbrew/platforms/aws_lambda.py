@@ -1,6 +1,6 @@
-"""AWS Lambda adapter: function URL / HTTP API events and direct invocation.
+"""AWS Lambda adapter: function URL / HTTP API events, direct invocation and SQS batches.
 
-Two event shapes reach the handler:
+Three event shapes reach the handler:
 
 * **Function URL or API Gateway HTTP API** (payload format 2.0): recognised by
   ``requestContext.http``. The result is an HTTP response object.
@@ -9,6 +9,9 @@ Two event shapes reach the handler:
   response body. A refused request is *returned* as ``{"error": ...}``, not
   raised: a raised error would make Lambda retry asynchronous invocations of
   input that can never succeed, and count it as a function error.
+* **SQS batch** (event source mapping): recognised by a ``Records`` list and
+  handed to :class:`~coldbrew.platforms.aws_sqs.SqsBatchAdapter`, which writes
+  each result to a sink and reports the messages that failed.
 
 Pure: no boto3, no environment.
 """
@@ -17,20 +20,21 @@ from __future__ import annotations
 
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from coldbrew.config import DEFAULT_RESULT_PREFIX
 from coldbrew.errors import InvalidRequestError
+from coldbrew.platforms.aws_sqs import SqsBatchAdapter, SqsService, is_sqs_event
 from coldbrew.platforms.http_errors import error_response
+from coldbrew.platforms.result_sink import ResultSink
 from coldbrew.runtime.contract import Request, Response
 
 
-class Service(Protocol):
+class Service(SqsService, Protocol):
     """The part of :class:`~coldbrew.runtime.service.EmbeddingService` this adapter uses."""
 
     def handle(self, request: Request) -> Response: ...
-
-    def embed_payload(self, payload: object) -> Response: ...
 
 
 def is_http_event(event: object) -> bool:
@@ -78,13 +82,29 @@ def http_result(response: Response, request_id: str) -> dict[str, Any]:
 
 
 class LambdaAdapter:
-    """Callable as a Lambda handler: ``handler(event, context)``."""
+    """Callable as a Lambda handler: ``handler(event, context)``.
 
-    def __init__(self, service: Service) -> None:
+    ``results`` makes the sink SQS results go to; it is called on the first
+    SQS batch only, so the URL path never creates it. Without it every SQS
+    message fails (and is logged), rather than be acknowledged unstored.
+    """
+
+    def __init__(
+        self,
+        service: Service,
+        *,
+        results: Callable[[], ResultSink] | None = None,
+        result_prefix: str = DEFAULT_RESULT_PREFIX,
+    ) -> None:
         self._service = service
+        self._sqs = SqsBatchAdapter(service, results, prefix=result_prefix)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         request_id = str(getattr(context, "aws_request_id", "") or "local")
+        if is_sqs_event(event):
+            # Raises only for a batch that is not one (a record with no
+            # messageId): Lambda then retries the batch as a whole.
+            return self._sqs(event)
         if is_http_event(event):
             try:
                 response = self._service.handle(request_from_http_event(event, request_id))

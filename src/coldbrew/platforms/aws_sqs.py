@@ -1,0 +1,225 @@
+"""AWS Lambda adapter for SQS batches: the async path.
+
+An SQS event source mapping with ``FunctionResponseType:
+ReportBatchItemFailures`` invokes the function with up to a batch of
+messages::
+
+    {"Records": [{"messageId": "...", "eventSource": "aws:sqs", "body": "...", ...}]}
+
+**Message.** Each body is an ``/embed`` payload, checked with the same
+validation and limits as the function URL, plus an optional ``"id"`` naming
+the result: 1 to 128 letters, digits, ``.``, ``_`` or ``-``, starting with a
+letter or digit (safe as an S3 key, no path tricks)::
+
+    {"id": "doc-42", "inputs": ["text", ...]}
+
+**Result.** For each message the /embed response body, with the result's name
+(``id``, or the ``messageId`` when no id was sent) and the ``messageId``, is
+written to the :class:`~coldbrew.platforms.result_sink.ResultSink` at
+``<prefix><id>.json``::
+
+    {"id": "doc-42", "messageId": "...", "model": ..., "dimensions": 384, "embeddings": [[...]]}
+
+SQS delivers at least once; a message delivered twice writes the same result
+to the same key, so a redelivery is harmless. Two messages with the same
+``id`` overwrite each other: the last one written wins.
+
+**Reply.** ``{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}``
+names exactly the messages that failed (bad JSON, refused input, an
+unexpected record, a sink failure...). Lambda deletes the others and returns
+only these to the queue, so after ``maxReceiveCount`` receives a poisoned
+message lands in the dead-letter queue without holding back its batch.
+Messages are processed one after another and one failure never stops the
+rest. Each failure is logged as one JSON line (messageId, stage, error type,
+message); a traceback only for an unexpected error while embedding (a bug),
+never for refused input.
+
+**Decisions.**
+
+* A batch in which some record has no ``messageId`` cannot be answered per
+  message (Lambda treats an unknown or empty ``itemIdentifier`` as a failure
+  of the whole batch anyway), so it is refused as a whole, *before* any
+  message is processed: the adapter raises and Lambda retries the batch.
+* With no result sink configured every message fails, with a
+  ConfigurationError logged for each. Acknowledging a message whose result
+  was not stored would lose the only output of an async request; failing
+  keeps it in the queue (then the dead-letter queue, from which it can be
+  redriven once the bucket is set).
+
+Pure: no boto3, no environment. The sink arrives as a factory, called on the
+first batch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from coldbrew.config import DEFAULT_RESULT_PREFIX
+from coldbrew.errors import ColdbrewError, ConfigurationError, InvalidRequestError
+from coldbrew.platforms.result_sink import ResultSink
+from coldbrew.runtime.contract import Limits, Response, parse_json_body
+
+#: What a result name (the message's ``id``, or its messageId) may look like.
+RESULT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_ID_RULE = "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+class SqsService(Protocol):
+    """The part of :class:`~coldbrew.runtime.service.EmbeddingService` the SQS path uses."""
+
+    @property
+    def limits(self) -> Limits: ...
+
+    def embed_payload(self, payload: object) -> Response: ...
+
+
+def is_sqs_event(event: object) -> bool:
+    """True for an event source mapping's batch (a ``Records`` list).
+
+    A direct invocation with a ``Records`` field would be refused by /embed's
+    validation anyway, so the list alone decides.
+    """
+    return isinstance(event, Mapping) and isinstance(event.get("Records"), list)
+
+
+def message_ids(event: Mapping[str, Any]) -> list[str]:
+    """Every record's messageId; raises InvalidRequestError if one has none."""
+    ids: list[str] = []
+    for index, record in enumerate(event["Records"]):
+        message_id = record.get("messageId") if isinstance(record, Mapping) else None
+        if not isinstance(message_id, str) or not message_id:
+            raise InvalidRequestError(
+                f"Records[{index}] has no messageId: not an SQS batch; refusing the whole batch"
+            )
+        ids.append(message_id)
+    return ids
+
+
+def result_key(prefix: str, name: str) -> str:
+    """The sink key of a result: ``<prefix><name>.json``."""
+    return f"{prefix}{name}.json"
+
+
+def split_result_id(payload: object, message_id: str) -> tuple[str, object]:
+    """The result's name and the /embed payload without ``id``.
+
+    Raises InvalidRequestError for an id that is not a safe key. A payload
+    that is not an object is passed on as it is, for /embed's validation to
+    refuse with its usual message.
+    """
+    if isinstance(payload, dict) and "id" in payload:
+        name = payload["id"]
+        if not isinstance(name, str) or not RESULT_ID.fullmatch(name):
+            raise InvalidRequestError(f"'id' must be {_ID_RULE}; got {name!r:.140}")
+        return name, {k: v for k, v in payload.items() if k != "id"}
+    if not RESULT_ID.fullmatch(message_id):
+        raise InvalidRequestError(
+            f"messageId {message_id!r:.140} cannot name a result; send an 'id' ({_ID_RULE})"
+        )
+    return message_id, payload
+
+
+def _stderr_line(line: str) -> None:
+    # Lambda sends stdout and stderr to CloudWatch; one JSON object per line is
+    # what Logs Insights parses into fields.
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+class SqsBatchAdapter:
+    """Handles one SQS batch: ``adapter(event) -> {"batchItemFailures": [...]}``.
+
+    ``sink_factory`` is called on the first batch and its sink kept; if it
+    raises (no bucket configured, no client), that batch fails whole and the
+    next batch tries again. None means no sink at all. ``log`` receives one
+    JSON line per failed message.
+    """
+
+    def __init__(
+        self,
+        service: SqsService,
+        sink_factory: Callable[[], ResultSink] | None,
+        *,
+        prefix: str = DEFAULT_RESULT_PREFIX,
+        log: Callable[[str], None] = _stderr_line,
+    ) -> None:
+        self._service = service
+        self._sink_factory = sink_factory
+        self._sink: ResultSink | None = None
+        self._prefix = prefix
+        self._log = log
+
+    def __call__(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        ids = message_ids(event)  # first: a malformed batch must not half-run
+        if not ids:
+            return {"batchItemFailures": []}
+        failed: list[str] = []
+        try:
+            sink = self._get_sink()
+        except Exception as exc:
+            for message_id in ids:
+                self._log_failure(message_id, "sink", exc)
+            failed = ids
+        else:
+            for message_id, record in zip(ids, event["Records"], strict=True):
+                if not self._process(message_id, record, sink):
+                    failed.append(message_id)
+        return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}
+
+    def _get_sink(self) -> ResultSink:
+        if self._sink is None:
+            if self._sink_factory is None:
+                raise ConfigurationError("no result sink is configured for the SQS path")
+            self._sink = self._sink_factory()
+        return self._sink
+
+    def _process(self, message_id: str, record: Mapping[str, Any], sink: ResultSink) -> bool:
+        """Embed one message and store its result; False (and a log line) if it failed."""
+        stage, name = "parse", None
+        try:
+            if record.get("eventSource") != "aws:sqs":
+                raise InvalidRequestError(
+                    f"record eventSource is {record.get('eventSource')!r}, not 'aws:sqs'"
+                )
+            body = record.get("body")
+            if not isinstance(body, str):
+                raise InvalidRequestError("message body must be a string of JSON")
+            # surrogatepass: a lone surrogate escaped in the JSON event must be
+            # refused by the UTF-8 check below, not crash the encoder.
+            payload = parse_json_body(body.encode("utf-8", "surrogatepass"), self._service.limits)
+            name, payload = split_result_id(payload, message_id)
+            stage = "embed"
+            response = self._service.embed_payload(payload)
+            document = {"id": name, "messageId": message_id, **response.body}
+            stage = "store"
+            sink.put(
+                result_key(self._prefix, name),
+                json.dumps(document, separators=(",", ":")).encode("utf-8"),
+            )
+        except Exception as exc:
+            self._log_failure(message_id, stage, exc, name)
+            return False
+        return True
+
+    def _log_failure(
+        self, message_id: str, stage: str, exc: Exception, name: str | None = None
+    ) -> None:
+        line: dict[str, Any] = {
+            "level": "ERROR",
+            "event": "sqs_message_failed",
+            "messageId": message_id,
+            "stage": stage,
+            "errorType": type(exc).__name__,
+            "message": exc.message if isinstance(exc, ColdbrewError) else str(exc),
+        }
+        if name is not None:
+            line["id"] = name
+        if stage == "embed" and not isinstance(exc, ColdbrewError):
+            # Valid input that crashed the model is a bug: keep the trace, on the same line.
+            line["traceback"] = "".join(traceback.format_exception(exc))
+        self._log(json.dumps(line))
