@@ -35,16 +35,14 @@ from typing import Literal
 from coldbrew.build.archive import sha256_file
 from coldbrew.build.container import context_digest
 from coldbrew.build.layouts import output_paths
+from coldbrew.build.report import REPORT_SUFFIX, report_candidates
 from infra.context_keys import ARTIFACT
 
 Layout = Literal["zip", "layer", "image"]
 LAYOUTS: tuple[Layout, ...] = ("zip", "layer", "image")
-REPORT_SUFFIX = ".report.json"
 # The role the builder gives each part in the report's artifacts.parts.
 _CODE_ROLE: dict[Layout, str] = {"zip": "function", "layer": "function", "image": "image-context"}
 _LAYER_ROLE = "layer"
-# How output_paths names the parts of the non-zip layouts, after NAME.
-_PART_SUFFIXES = ("-function", "-layer", "-image")
 
 
 @dataclass(frozen=True)
@@ -76,20 +74,6 @@ class ArtifactReading:
     """``None`` when an error was recorded."""
     report: Mapping[str, object]
     """The report's JSON object; empty without a (trustworthy) report."""
-
-
-def report_candidates(path: Path) -> tuple[Path, ...]:
-    """Where the build report for ``path`` may be, most specific first."""
-    if path.name.endswith(REPORT_SUFFIX):
-        return (path,)
-    name = path.name.removesuffix(".zip")
-    candidates = [path.with_name(name + REPORT_SUFFIX)]
-    candidates.extend(
-        path.with_name(name.removesuffix(suffix) + REPORT_SUFFIX)
-        for suffix in _PART_SUFFIXES
-        if name.endswith(suffix) and name != suffix
-    )
-    return tuple(candidates)
 
 
 def read_artifact(raw: object, cwd: Path, errors: list[str]) -> ArtifactReading:

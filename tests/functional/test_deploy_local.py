@@ -37,12 +37,8 @@ from coldbrew.deploy.clients import DeployClients, InMemoryProvisionedConcurrenc
 from coldbrew.deploy.execute import execute_plan, fetch_deployed_artifact
 from coldbrew.deploy.local_cloud import LAMBDA_TRUST_POLICY
 from coldbrew.deploy.observe import observe
-from coldbrew.deploy.plan import (
-    URL_INVOKE_PERMISSION_SID,
-    URL_PERMISSION_SID,
-    DeploySpec,
-    plan_deploy,
-)
+from coldbrew.deploy.plan import URL_INVOKE_PERMISSION_SID, URL_PERMISSION_SID, plan_deploy
+from coldbrew.deploy.spec import DeploySpec
 from coldbrew.emulate import ensure_runtime
 from coldbrew.errors import InterpreterNotFoundError
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from coldbrew.build.report import report_candidates
 from coldbrew.errors import ConfigurationError
 from infra import context_keys as k
-from infra.artifact_layout import BuiltArtifact, report_candidates
+from infra.artifact_layout import BuiltArtifact
 from infra.settings import DeploymentSettings
 
 if TYPE_CHECKING:

@@ -19,22 +19,13 @@ import pytest
 
 from coldbrew.capacity.apply import plan_apply
 from coldbrew.capacity.schedule import Schedule, parse_schedule
+from coldbrew.deploy.calls import WAIT
 from coldbrew.deploy.clients import DeployClients, InMemoryProvisionedConcurrency, is_not_found
 from coldbrew.deploy.execute import execute_plan, fetch_deployed_artifact
 from coldbrew.deploy.observe import observe
-from coldbrew.deploy.plan import (
-    KEY_PREFIX,
-    URL_INVOKE_PERMISSION_SID,
-    URL_PERMISSION_SID,
-    WAIT,
-    AliasState,
-    DeploySpec,
-    FunctionState,
-    ObservedState,
-    UrlState,
-    code_sha256,
-    plan_deploy,
-)
+from coldbrew.deploy.observed_state import AliasState, FunctionState, ObservedState, UrlState
+from coldbrew.deploy.plan import URL_INVOKE_PERMISSION_SID, URL_PERMISSION_SID, plan_deploy
+from coldbrew.deploy.spec import KEY_PREFIX, DeploySpec, code_sha256
 from coldbrew.errors import ConfigurationError, DeployError
 
 SHA = "ab" * 32

@@ -10,6 +10,10 @@ from typing import Any
 from coldbrew.errors import ConfigurationError
 
 MB = 1024 * 1024
+REPORT_SUFFIX = ".report.json"
+#: What :func:`coldbrew.build.layouts.output_paths` appends to NAME for the parts of the
+#: layer and image layouts (``NAME-function.zip``, ``NAME-layer.zip``, ``NAME-image/``).
+LAYOUT_PART_SUFFIXES = ("-function", "-layer", "-image")
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,42 @@ class BuildReport:
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
 
 
+def report_candidates(artifact: Path) -> tuple[Path, ...]:
+    """Where the build report for ``artifact`` may be, most specific first.
+
+    The builder writes one report, ``NAME.report.json``, whatever the layout
+    (:func:`coldbrew.build.layouts.output_paths`): for ``NAME.zip``, for
+    ``NAME-function.zip`` and ``NAME-layer.zip``, and for ``NAME-image/``. A
+    part's own ``PART.report.json`` comes first: a zip whose name happens to
+    end in ``-function`` (or was named by hand) keeps its own report. A report
+    is its own report.
+    """
+    if artifact.name.endswith(REPORT_SUFFIX):
+        return (artifact,)
+    name = artifact.name.removesuffix(".zip")
+    candidates = [artifact.with_name(name + REPORT_SUFFIX)]
+    candidates.extend(
+        artifact.with_name(name.removesuffix(suffix) + REPORT_SUFFIX)
+        for suffix in LAYOUT_PART_SUFFIXES
+        if name.endswith(suffix) and name != suffix
+    )
+    return tuple(candidates)
+
+
 def report_path(artifact: Path) -> Path:
-    """``dist/x.zip`` -> ``dist/x.report.json``."""
-    return artifact.with_name(artifact.name.removesuffix(".zip") + ".report.json")
+    """The build report of ``artifact``, which may be any part of a layout.
+
+    The first of :func:`report_candidates` that exists, else where the builder
+    writes it: ``dist/x.zip``, ``dist/x-function.zip``, ``dist/x-layer.zip``
+    and ``dist/x-image`` all give ``dist/x.report.json``.
+    """
+    candidates = report_candidates(artifact)
+    return next((path for path in candidates if path.is_file()), candidates[-1])
 
 
 def read_report_json(artifact: Path) -> dict[str, Any]:
-    """The report beside ``artifact`` as a dict; ``{}`` when there is none.
+    """The report of ``artifact`` (any part of a layout, see :func:`report_path`) as a
+    dict; ``{}`` when there is none.
 
     A report that exists but cannot be read is an error naming the file, not
     a silent "no report": its python/arch decide how the artifact is run.

@@ -1,161 +1,38 @@
 """``coldbrew deploy``: a built zip as a Lambda function, version, alias and URL.
 
-Thin: what to call is planned by :mod:`coldbrew.deploy.plan` (pure) from the
-state :mod:`coldbrew.deploy.observe` reads, and the calls are made by
-:mod:`coldbrew.deploy.execute`. boto3 clients come from
-:mod:`coldbrew.deploy.aws`; ``--local`` points them at moto
+Thin: the options here become a :class:`~coldbrew.deploy.spec.DeploySpec` for
+the zip :mod:`coldbrew.deploy.built_artifact` found and checked; what to call
+is planned by :mod:`coldbrew.deploy.plan` (pure) from the state
+:mod:`coldbrew.deploy.observe` reads, and the calls are made by
+:mod:`coldbrew.deploy.execute`, printed by :mod:`coldbrew.cli.deploy_output`.
+boto3 clients come from :mod:`coldbrew.deploy.aws`; ``--local``
+(:mod:`coldbrew.cli.deploy_local`) points them at moto
 (:mod:`coldbrew.deploy.local_cloud`) and then serves the deployed bytes with
 what ``coldbrew serve`` uses (:mod:`coldbrew.cli.serve_cmd`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import tempfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from coldbrew import config
-from coldbrew.cli.options import cache_dir_option
-from coldbrew.errors import ConfigurationError, DeployError
+from coldbrew.cli.options import (
+    cache_dir_option,
+    host_option,
+    max_concurrency_option,
+    port_option,
+    runtime_python_option,
+)
+from coldbrew.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from coldbrew.deploy.clients import DeployClients
-    from coldbrew.deploy.execute import DeployResult
-    from coldbrew.deploy.plan import DeploySpec
+    from coldbrew.deploy.spec import DeploySpec
 
 LOCAL_BUCKET = "coldbrew-local-artifacts"
 LOCAL_REGION = "us-east-1"
-_NOT_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-def _plain(console: Console, line: str) -> None:
-    """A line printed as is: no markup, no highlighting, never wrapped (it may be parsed)."""
-    console.print(line, markup=False, highlight=False, soft_wrap=True)
-
-
-def _locate_artifact(artifact: Path | None) -> Path:
-    if artifact is None:
-        found = sorted(Path("dist").glob("*.zip"))
-        if len(found) != 1:
-            what = "no zip" if not found else f"{len(found)} zips"
-            raise DeployError(
-                f"dist/ holds {what}: build one with `coldbrew build`, or name the ARTIFACT"
-            )
-        artifact = found[0]
-    if not artifact.is_file():
-        raise DeployError(f"{artifact}: no such artifact: build it with `coldbrew build`")
-    return artifact
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _read_build(artifact: Path) -> tuple[Mapping[str, Any], str]:
-    """The artifact's build report, checked against the zip; and the zip's sha256."""
-    from coldbrew.build.report import read_report_json, report_path
-
-    report = read_report_json(artifact)
-    if not report.get("python") or not report.get("arch"):
-        raise DeployError(
-            f"{artifact} has no build report ({report_path(artifact).name}) naming its python "
-            "and arch: build it with `coldbrew build`"
-        )
-    layout = str((report.get("layout") or {}).get("layout", "zip"))
-    if layout != "zip":
-        raise DeployError(
-            f"{artifact} was built with the {layout} layout; coldbrew deploy ships one zip: "
-            "deploy it with `cdk deploy` (infra/), or rebuild with `coldbrew build --layout zip`"
-        )
-    sha256 = _sha256(artifact)
-    if report.get("sha256") and report["sha256"] != sha256:
-        raise DeployError(
-            f"{artifact} is not the zip its build report describes (sha256 {sha256[:12]}..., "
-            f"report {str(report['sha256'])[:12]}...): rebuild it with `coldbrew build`"
-        )
-    return report, sha256
-
-
-def _default_function_name(report: Mapping[str, Any]) -> str:
-    model = _NOT_A_NAME.sub("-", str(report.get("model") or "model")).strip("-")
-    return f"coldbrew-{model}"[:64]
-
-
-def _deploy(
-    console: Console, spec: DeploySpec, clients: DeployClients, *, dry_run: bool
-) -> DeployResult | None:
-    """Observe, plan, print, execute (unless ``dry_run``); AWS errors become one line."""
-    from coldbrew.deploy.aws import aws_errors
-    from coldbrew.deploy.execute import execute_plan
-    from coldbrew.deploy.observe import observe
-    from coldbrew.deploy.plan import plan_deploy
-
-    try:
-        observed = observe(spec, clients)
-    except aws_errors() as exc:
-        raise DeployError(
-            f"reading the account failed: {exc} (check the AWS credentials and region, "
-            "or use --local)"
-        ) from None
-    plan = plan_deploy(spec, observed)
-    if plan.notes:
-        console.print("[bold]found[/]:")
-        for note in plan.notes:
-            _plain(console, f"  {note}")
-    if dry_run:
-        console.print(f"[bold]plan[/] (--dry-run: nothing is changed), {len(plan.calls)} calls:")
-        for call in plan.calls:
-            _plain(console, f"  {call.describe()}")
-        return None
-    console.print(f"[bold]calls[/] ({len(plan.calls)}):")
-    result = execute_plan(plan, clients, echo=lambda line: _plain(console, f"  {line}"))
-    if not plan.calls:
-        _plain(console, "  none: everything is as this deploy wants it")
-    return result
-
-
-def _summary(
-    console: Console, spec: DeploySpec, result: DeployResult, clients: DeployClients
-) -> None:
-    _plain(
-        console,
-        f"deployed {spec.function_name}: alias {spec.alias} -> version {result.version}; "
-        f"function URL ({spec.url_auth}): {result.url}",
-    )
-    if spec.provisioned_concurrency is not None:
-        if clients.provisioned.applied:
-            _plain(
-                console,
-                f"provisioned concurrency: {spec.provisioned_concurrency} requested on "
-                f"{spec.alias}; Lambda allocates it over the next minutes",
-            )
-        else:
-            _plain(
-                console,
-                f"provisioned concurrency: {spec.provisioned_concurrency} on {spec.alias} was "
-                "recorded by an in-memory fake, NOT applied: moto has no "
-                "provisioned-concurrency API",
-            )
-    if result.schedule is not None:
-        deleted = result.schedule.deleted
-        _plain(
-            console,
-            f"schedule on {result.schedule.resource_id}: {len(result.schedule.put)} scheduled "
-            f"actions put ({', '.join(result.schedule.put)}), {len(deleted)} stale deleted"
-            + (f" ({', '.join(deleted)})" if deleted else ""),
-        )
 
 
 @click.command("deploy")
@@ -278,40 +155,10 @@ def _summary(
     show_envvar=True,
     help="--local: port of the moto server (0: any free one).",
 )
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    envvar=config.HOST,
-    show_envvar=True,
-    help="--local: address the function URL listens on.",
-)
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=9000,
-    show_default=True,
-    envvar=config.PORT,
-    show_envvar=True,
-    help="--local: port of the function URL (0: any free one).",
-)
-@click.option(
-    "--max-concurrency",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    envvar=config.MAX_CONCURRENCY,
-    show_envvar=True,
-    help="--local: most sandboxes at once.",
-)
-@click.option(
-    "--runtime-python",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    envvar=config.RUNTIME_PYTHON,
-    show_envvar=True,
-    help="--local: interpreter for the runtime venv [default: found by version].",
-)
+@host_option("--local: address the function URL listens on.")
+@port_option("--local: port of the function URL (0: any free one).")
+@max_concurrency_option("--local: most sandboxes at once.")
+@runtime_python_option("--local: interpreter for the runtime venv [default: found by version].")
 @click.option(
     "--serve-for",
     type=click.FloatRange(min=0),
@@ -373,19 +220,20 @@ def command(
     """
     from rich.console import Console
 
-    from coldbrew.deploy.plan import DeploySpec
+    from coldbrew.deploy.built_artifact import default_function_name, locate_artifact, read_build
+    from coldbrew.deploy.spec import DeploySpec
     from coldbrew.emulate.settings import parse_env_pairs
 
     console = Console(highlight=False)
-    artifact = _locate_artifact(artifact)
-    report, sha256 = _read_build(artifact)
+    artifact = locate_artifact(artifact)
+    report, sha256 = read_build(artifact)
     schedule = None
     if schedule_path is not None:
         from coldbrew.capacity.schedule import read_schedule
 
         schedule = read_schedule(schedule_path)
     env = parse_env_pairs(env_pairs)
-    name = function_name or _default_function_name(report)
+    name = function_name or default_function_name(report)
     python, arch = str(report["python"]), str(report["arch"])
 
     def spec_for(role: str, bucket_name: str, region_name: str, create_bucket: bool) -> DeploySpec:
@@ -412,6 +260,7 @@ def command(
     size_mb = artifact.stat().st_size / 1024 / 1024
     head = f"{artifact} (sha256 {sha256[:12]}..., python {python}, {arch}, {size_mb:.1f} MB)"
     if not local:
+        from coldbrew.cli.deploy_output import deploy_and_print, print_plain, print_summary
         from coldbrew.deploy.aws import boto3_clients, resolve_region
 
         missing = [f for f, v in (("--role-arn", role_arn), ("--bucket", bucket)) if not v]
@@ -423,17 +272,19 @@ def command(
         assert role_arn is not None and bucket is not None
         region = resolve_region(region)
         spec = spec_for(role_arn, bucket, region, create_bucket=False)
-        _plain(console, f"deploying {head} as {name} in {region}")
+        print_plain(console, f"deploying {head} as {name} in {region}")
         clients = boto3_clients(region=region)
-        result = _deploy(console, spec, clients, dry_run=dry_run)
+        result = deploy_and_print(console, spec, clients, dry_run=dry_run)
         if result is not None:
-            _summary(console, spec, result, clients)
+            print_summary(console, spec, result, clients)
         return
+    from coldbrew.cli.deploy_local import LocalServing, deploy_local
+
     serving = None
     if not dry_run and serve_for != 0:
-        serving = _Serving(host, port, max_concurrency, runtime_python, cache_dir, serve_for)
+        serving = LocalServing(host, port, max_concurrency, runtime_python, cache_dir, serve_for)
     region = region or LOCAL_REGION
-    _deploy_local(
+    deploy_local(
         console,
         artifact,
         report,
@@ -445,99 +296,3 @@ def command(
         moto_port=moto_port,
         serving=serving,
     )
-
-
-@dataclass(frozen=True)
-class _Serving:
-    """How ``--local`` serves the deployed code afterwards."""
-
-    host: str
-    port: int
-    max_concurrency: int
-    runtime_python: Path | None
-    cache_dir: Path
-    stop_after_s: float | None
-
-
-def _deploy_local(
-    console: Console,
-    artifact: Path,
-    report: Mapping[str, Any],
-    *,
-    head: str,
-    make_spec: Callable[[str], DeploySpec],
-    role_arn: str | None,
-    role_name: str,
-    dry_run: bool,
-    moto_port: int,
-    serving: _Serving | None,
-) -> None:
-    from coldbrew.cli.serve_cmd import emulator_config, serve_until_stopped
-    from coldbrew.deploy.aws import aws_errors
-    from coldbrew.deploy.execute import fetch_deployed_artifact
-    from coldbrew.deploy.local_cloud import LocalCloud
-
-    placeholder = make_spec(role_arn or "arn:aws:iam::000000000000:role/placeholder")
-    settings = None
-    if serving is not None:  # refuse an unservable artifact (arm64 here) before deploying
-        settings = emulator_config(
-            console,
-            artifact,
-            python=None,
-            report=report,
-            cache_dir=serving.cache_dir,
-            runtime_python=serving.runtime_python,
-            memory_mb=placeholder.memory_mb,
-            timeout_s=float(placeholder.timeout_s),
-            max_concurrency=serving.max_concurrency,
-            env=placeholder.env,
-            function_name=placeholder.function_name,
-            region=placeholder.region,
-            handler=placeholder.handler,
-        )
-    with LocalCloud(region=placeholder.region, port=moto_port) as cloud:
-        _plain(console, f"local cloud: {cloud.note}")
-        role = role_arn
-        if role is None:
-            try:
-                role, created = cloud.ensure_role(role_name)
-            except aws_errors() as exc:
-                raise DeployError(f"creating the IAM role in moto failed: {exc}") from None
-            if created:
-                _plain(console, f"local cloud: created IAM role {role}")
-        spec = make_spec(role)
-        _plain(console, f"deploying {head} as {spec.function_name} in {spec.region} (moto)")
-        clients = cloud.clients()
-        result = _deploy(console, spec, clients, dry_run=dry_run)
-        if result is None:
-            return
-        _summary(console, spec, result, clients)
-        if cloud.endpoint:
-            _plain(
-                console,
-                f"moto endpoint: {cloud.endpoint} (while this runs; any credentials), e.g. "
-                f"aws --endpoint-url {cloud.endpoint} --region {spec.region} lambda get-alias "
-                f"--function-name {spec.function_name} --name {spec.alias}",
-            )
-        with tempfile.TemporaryDirectory(prefix="coldbrew-deploy-") as tmp:
-            try:
-                served = fetch_deployed_artifact(spec, clients, Path(tmp) / artifact.name)
-            except aws_errors() as exc:
-                raise DeployError(f"fetching the deployed code back failed: {exc}") from None
-            _plain(
-                console,
-                f"verified: {spec.function_name}:{spec.alias} runs CodeSha256 "
-                f"{spec.code_sha256}, and s3://{spec.bucket}/{spec.key} is the built zip "
-                f"byte for byte (sha256 {spec.sha256})",
-            )
-            if serving is None or settings is None:
-                return
-            serve_until_stopped(
-                console,
-                settings.with_changes(artifact=served),
-                host=serving.host,
-                port=serving.port,
-                label=f"{spec.function_name}:{spec.alias} (version {result.version}, "
-                f"fetched from s3://{spec.bucket}/{spec.key})",
-                stop_after_s=serving.stop_after_s,
-            )

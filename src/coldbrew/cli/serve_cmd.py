@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from coldbrew import config
-from coldbrew.cli.options import cache_dir_option
+from coldbrew.cli.options import (
+    cache_dir_option,
+    host_option,
+    max_concurrency_option,
+    port_option,
+    runtime_python_option,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,23 +36,8 @@ _LINE_STYLES = {
 
 @click.command("serve")
 @click.argument("artifact", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    envvar=config.HOST,
-    show_envvar=True,
-    help="Address to listen on.",
-)
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=9000,
-    show_default=True,
-    envvar=config.PORT,
-    show_envvar=True,
-    help="Port to listen on (0: any free one).",
-)
+@host_option("Address to listen on.")
+@port_option("Port to listen on (0: any free one).")
 @click.option(
     "--memory",
     "memory_mb",
@@ -67,15 +58,7 @@ _LINE_STYLES = {
     show_envvar=True,
     help="Function timeout in seconds; a sandbox that runs past it is killed.",
 )
-@click.option(
-    "--max-concurrency",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    envvar=config.MAX_CONCURRENCY,
-    show_envvar=True,
-    help="Most sandboxes at once; past it a request waits up to 2 s, then gets 429.",
-)
+@max_concurrency_option("Most sandboxes at once; past it a request waits up to 2 s, then gets 429.")
 @click.option(
     "--python",
     "python",
@@ -84,14 +67,7 @@ _LINE_STYLES = {
     show_envvar=True,
     help="Target Lambda Python [default: from the build report, else 3.12].",
 )
-@click.option(
-    "--runtime-python",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    envvar=config.RUNTIME_PYTHON,
-    show_envvar=True,
-    help="Interpreter to build the runtime venv from [default: found by version].",
-)
+@runtime_python_option("Interpreter to build the runtime venv from [default: found by version].")
 @cache_dir_option
 @click.option(
     "--env",

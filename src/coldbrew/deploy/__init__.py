@@ -2,8 +2,12 @@
 
 Plan, then execute, as the builder does:
 
-* :mod:`coldbrew.deploy.plan` (pure): a frozen :class:`DeploySpec` and the
-  :class:`ObservedState` of the account give the ordered calls, each one line.
+* :mod:`coldbrew.deploy.plan` (pure): a frozen :class:`DeploySpec`
+  (:mod:`coldbrew.deploy.spec`) and the :class:`ObservedState` of the account
+  (:mod:`coldbrew.deploy.observed_state`) give the ordered calls
+  (:mod:`coldbrew.deploy.calls`), each one line.
+* :mod:`coldbrew.deploy.built_artifact`: the zip to deploy, checked against its
+  build report.
 * :mod:`coldbrew.deploy.observe` reads that state through the clients.
 * :mod:`coldbrew.deploy.execute` makes the calls, waiting on Lambda with an
   injected clock, and fetches the deployed code back to check its bytes.

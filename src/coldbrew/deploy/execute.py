@@ -1,4 +1,4 @@
-"""Make a :class:`~coldbrew.deploy.plan.DeployPlan`'s calls, in order, through injected clients.
+"""Make a :class:`~coldbrew.deploy.calls.DeployPlan`'s calls, in order, through injected clients.
 
 ::
 
@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from coldbrew.capacity import apply
+from coldbrew.deploy.calls import WAIT, DeployCall, DeployPlan
 from coldbrew.deploy.clients import DeployClients
 from coldbrew.deploy.observe import is_ready
-from coldbrew.deploy.plan import WAIT, DeployCall, DeployPlan, DeploySpec
+from coldbrew.deploy.spec import DeploySpec
 from coldbrew.errors import DeployError
 
 _CHUNK = 1024 * 1024

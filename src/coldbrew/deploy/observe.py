@@ -1,4 +1,4 @@
-"""Read what the account holds for a :class:`~coldbrew.deploy.plan.DeploySpec`.
+"""Read what the account holds for a :class:`~coldbrew.deploy.spec.DeploySpec`.
 
 Only reads (``head_*``, ``get_*``, ``describe_*``); a "not found" answer is an
 absent resource, any other error (access denied, throttling) propagates.
@@ -12,14 +12,8 @@ from typing import Any, TypeVar
 
 from coldbrew.capacity.apply import existing_actions
 from coldbrew.deploy.clients import DeployClients, is_not_found
-from coldbrew.deploy.plan import (
-    AliasState,
-    DeploySpec,
-    FunctionSettings,
-    FunctionState,
-    ObservedState,
-    UrlState,
-)
+from coldbrew.deploy.observed_state import AliasState, FunctionState, ObservedState, UrlState
+from coldbrew.deploy.spec import DeploySpec, FunctionSettings
 
 T = TypeVar("T")
 

@@ -1,0 +1,202 @@
+"""What to deploy: a validated :class:`DeploySpec` and the function settings it implies.
+
+::
+
+    spec = DeploySpec(artifact="dist/x.zip", sha256="2e87...", function_name="embed",
+                      role_arn="arn:aws:iam::1:role/r", bucket="my-artifacts")
+    spec.key            # "coldbrew/artifacts/2e87....zip": content-addressed in S3
+    spec.settings       # the FunctionSettings the function should have
+
+A spec refuses, on creation, anything Lambda or S3 would refuse later
+(names, sizes, reserved environment variables, a schedule for another
+alias), so a bad deploy fails before any call. Pure: nothing AWS is imported.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Literal
+
+from coldbrew.capacity.schedule import Schedule
+from coldbrew.emulate.settings import RESERVED_ENV
+from coldbrew.errors import ConfigurationError
+
+UrlAuth = Literal["AWS_IAM", "NONE"]
+URL_AUTHS: tuple[UrlAuth, ...] = ("AWS_IAM", "NONE")
+ARCHES = ("x86_64", "arm64")
+KEY_PREFIX = "coldbrew/artifacts/"
+
+_FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ALIAS = re.compile(r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def code_sha256(hex_digest: str) -> str:
+    """Lambda's ``CodeSha256`` (base64 of the digest) for a hex sha256."""
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """The function configuration coldbrew sets, as compared between deploys."""
+
+    runtime: str
+    role: str
+    handler: str
+    memory_mb: int
+    timeout_s: int
+    env: tuple[tuple[str, str], ...]
+    arch: str
+    description: str = ""
+
+    @classmethod
+    def from_configuration(cls, configuration: Mapping[str, Any]) -> FunctionSettings:
+        """From a ``get_function_configuration`` response (or ``get_function``'s Configuration)."""
+        variables = (configuration.get("Environment") or {}).get("Variables") or {}
+        arches = configuration.get("Architectures") or ["x86_64"]
+        return cls(
+            runtime=str(configuration.get("Runtime", "")),
+            role=str(configuration.get("Role", "")),
+            handler=str(configuration.get("Handler", "")),
+            memory_mb=int(configuration.get("MemorySize", 128)),
+            timeout_s=int(configuration.get("Timeout", 3)),
+            env=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
+            arch=str(arches[0]),
+            description=str(configuration.get("Description") or ""),
+        )
+
+    def differences(self, other: FunctionSettings, *, ignore: tuple[str, ...] = ()) -> list[str]:
+        """``name: theirs -> ours`` for each differing field (environment values not shown)."""
+        out = []
+        for f in fields(self):
+            if f.name in ignore:
+                continue
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if mine != theirs:
+                if f.name == "env":
+                    out.append(f"env: {sorted(dict(theirs))} -> {sorted(dict(mine))}")
+                else:
+                    out.append(f"{f.name}: {theirs} -> {mine}")
+        return out
+
+    def configuration_params(self) -> dict[str, Any]:
+        """The ``update_function_configuration`` keyword arguments (the architecture excluded:
+        Lambda changes it with the code)."""
+        return {
+            "Runtime": self.runtime,
+            "Role": self.role,
+            "Handler": self.handler,
+            "MemorySize": self.memory_mb,
+            "Timeout": self.timeout_s,
+            "Environment": {"Variables": dict(self.env)},
+            "Description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class DeploySpec:
+    """What to deploy: one built zip as one function, alias and URL. Validated on creation."""
+
+    artifact: str
+    sha256: str
+    function_name: str
+    role_arn: str
+    bucket: str
+    region: str = "us-east-1"
+    runtime: str = "python3.12"
+    arch: str = "x86_64"
+    handler: str = "lambda_function.handler"
+    memory_mb: int = 1024
+    timeout_s: int = 30
+    env: Mapping[str, str] = field(default_factory=dict)
+    alias: str = "live"
+    url_auth: UrlAuth = "AWS_IAM"
+    description: str = ""
+    schedule: Schedule | None = None
+    provisioned_concurrency: int | None = None
+    #: Create the bucket when it is missing (``--local``); otherwise a missing bucket is an error.
+    create_bucket: bool = False
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not _SHA256.match(self.sha256):
+            problems.append(f"sha256 must be 64 lowercase hex digits, got {self.sha256!r}")
+        if not _FUNCTION.match(self.function_name):
+            problems.append(
+                f"function name must be 1-64 letters, digits, - or _, got {self.function_name!r}"
+            )
+        if not _ALIAS.match(self.alias):
+            problems.append(
+                f"alias must be letters, digits, - or _ (not all digits): {self.alias!r}"
+            )
+        if not _BUCKET.match(self.bucket):
+            problems.append(f"bucket must be a valid S3 bucket name, got {self.bucket!r}")
+        if not self.role_arn.startswith("arn:"):
+            problems.append(f"role must be an IAM role ARN, got {self.role_arn!r}")
+        if self.url_auth not in URL_AUTHS:
+            problems.append(f"URL auth must be one of {', '.join(URL_AUTHS)}, got {self.url_auth}")
+        if self.arch not in ARCHES:
+            problems.append(f"arch must be one of {', '.join(ARCHES)}, got {self.arch!r}")
+        if not self.runtime.startswith("python3."):
+            problems.append(f"runtime must be a Lambda Python runtime, got {self.runtime!r}")
+        if not 128 <= self.memory_mb <= 10_240:
+            problems.append(f"memory must be 128 to 10240 MB, got {self.memory_mb}")
+        if not 1 <= self.timeout_s <= 900:
+            problems.append(f"timeout must be 1 to 900 s, got {self.timeout_s}")
+        if "." not in self.handler:
+            problems.append(f"handler must look like module.function, got {self.handler!r}")
+        for key in self.env:
+            if not _ENV_KEY.match(key):
+                problems.append(f"bad environment variable name {key!r}")
+            elif key in RESERVED_ENV:
+                problems.append(f"{key} is reserved by Lambda and cannot be set")
+        if self.provisioned_concurrency is not None and self.provisioned_concurrency < 0:
+            problems.append(
+                f"provisioned concurrency must be 0 or more: {self.provisioned_concurrency}"
+            )
+        if self.schedule is not None:
+            if self.provisioned_concurrency is not None:
+                problems.append(
+                    "give a schedule or a provisioned-concurrency level, not both "
+                    "(the schedule's actions would overwrite the level)"
+                )
+            wanted = f"function:{self.function_name}:{self.alias}"
+            if self.schedule.resource_id != wanted:
+                problems.append(
+                    f"the schedule is for {self.schedule.resource_id}, this deploy is {wanted}: "
+                    f"re-run `coldbrew tune --function-name {self.function_name} "
+                    f"--alias {self.alias}`"
+                )
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+        object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
+
+    @property
+    def key(self) -> str:
+        """The S3 key: content-addressed, so the same bytes are uploaded once."""
+        return f"{KEY_PREFIX}{self.sha256}.zip"
+
+    @property
+    def code_sha256(self) -> str:
+        """The ``CodeSha256`` Lambda reports for this artifact."""
+        return code_sha256(self.sha256)
+
+    @property
+    def settings(self) -> FunctionSettings:
+        """The configuration the function should have."""
+        return FunctionSettings(
+            runtime=self.runtime,
+            role=self.role_arn,
+            handler=self.handler,
+            memory_mb=self.memory_mb,
+            timeout_s=self.timeout_s,
+            env=tuple(sorted(self.env.items())),
+            arch=self.arch,
+            description=self.description,
+        )
