@@ -11,6 +11,7 @@ import click
 
 from coldbrew import config
 from coldbrew.cli.options import cache_dir_option
+from coldbrew.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -293,6 +294,7 @@ def command(
     from coldbrew.bench.run import BenchSettings, run_bench
     from coldbrew.bench.table import render
     from coldbrew.bench.variants import parse_baselines
+    from coldbrew.emulate import resolve_artifact
 
     settings = BenchSettings(
         cold_runs=cold_runs,
@@ -306,7 +308,19 @@ def command(
     console = Console()
     status_console = Console(stderr=True)
     work = work_dir or cache_dir / "bench"
-    variants, runtimes = _prepare(artifact, chosen, project_dir, cache_dir, work, status_console)
+    resolved = resolve_artifact(artifact)
+    if resolved.layers:
+        # The bench's variants carry one artifact each; a layer would be dropped and every
+        # cold start would fail at init, so refuse rather than measure that.
+        raise ConfigurationError(
+            f"coldbrew bench measures single-zip artifacts, and {artifact} is a layer build "
+            f"({resolved.function.name} with {resolved.layers[0].name}); bench a zip build of "
+            "the same model (`coldbrew build --layout zip`), or serve this one with "
+            "`coldbrew serve`"
+        )
+    variants, runtimes = _prepare(
+        resolved.function, chosen, project_dir, cache_dir, work, status_console
+    )
     page_cache = PageCache(enabled=drop_caches)
     with _progress(status_console) as progress:
         result = run_bench(

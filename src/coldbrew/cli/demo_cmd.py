@@ -183,16 +183,20 @@ def _figures(run: _Run, report: dict[str, Any]) -> Table:
 def command(
     artifact: Path, cold_runs: int, warm_runs: int, memory_mb: int, cache_dir: Path
 ) -> None:
-    """Serve ARTIFACT on a local function URL and exercise it over HTTP."""
-    from coldbrew.build.report import read_report_json
-    from coldbrew.emulate import EmulatorConfig, LocalFunctionUrl
+    """Serve ARTIFACT on a local function URL and exercise it over HTTP.
+
+    ARTIFACT is a zip, a part of a layer build (run with its layer) or a build report.
+    """
+    from coldbrew.emulate import EmulatorConfig, LocalFunctionUrl, resolve_artifact
     from coldbrew.emulate.probe import FunctionUrlClient
 
     console = Console()
-    report = read_report_json(artifact)
+    resolved = resolve_artifact(artifact)
+    report = dict(resolved.report)
     server = LocalFunctionUrl(
         EmulatorConfig(
-            artifact=artifact,
+            artifact=resolved.function,
+            layers=resolved.layers,
             cache_dir=cache_dir,
             python_version=report.get("python", "3.12"),
             arch=report.get("arch"),
@@ -205,7 +209,11 @@ def command(
         server.start()
     try:
         client = FunctionUrlClient(server.url)
-        console.print(f"local function URL: [bold]{server.url}[/] (artifact {artifact})")
+        layers = "".join(f" with layer {layer}" for layer in resolved.layers)
+        console.print(
+            f"local function URL: [bold]{server.url}[/] (artifact {resolved.function}{layers})",
+            soft_wrap=True,
+        )
         with console.status("measuring cold starts and warm latency"):
             _measure(server, client, cold_runs, warm_runs, run)
         _show_embeddings(console, client, run)

@@ -89,11 +89,13 @@ def command(
     cache_dir: Path,
     env_pairs: tuple[str, ...],
 ) -> None:
-    """Serve ARTIFACT (a Lambda zip) on a local function URL until Ctrl-C.
+    """Serve ARTIFACT on a local function URL until Ctrl-C.
 
-    Each request runs in a sandbox driven by AWS's own runtime client: the
-    first in a new sandbox (a cold start, with Init Duration in its REPORT),
-    later ones in an idle sandbox when there is one.
+    ARTIFACT is a Lambda zip, a part of a layer build (NAME-function.zip or
+    NAME-layer.zip: the function runs with its layer, as on Lambda) or a
+    build report (NAME.report.json). Each request runs in a sandbox driven by
+    AWS's own runtime client: the first in a new sandbox (a cold start, with
+    Init Duration in its REPORT), later ones in an idle sandbox when there is one.
     """
     from rich.console import Console
 
@@ -131,13 +133,15 @@ def emulator_config(
     """The emulator's settings for ``artifact``; python and arch from its build ``report``
     (read beside the artifact when not given). Checked before any slow setup.
 
-    ``more`` are further :class:`EmulatorConfig` fields (``function_name``, ``handler``...).
+    What runs is :func:`~coldbrew.emulate.resolve.resolve_artifact`'s: for a
+    layer build, the function zip with its layer. ``more`` are further
+    :class:`EmulatorConfig` fields (``function_name``, ``handler``...).
     """
-    from coldbrew.build.report import read_report_json
-    from coldbrew.emulate import EmulatorConfig, check_arch
+    from coldbrew.emulate import EmulatorConfig, check_arch, resolve_artifact
     from coldbrew.interpreters import parse_minor
 
-    report = read_report_json(artifact) if report is None else report
+    resolved = resolve_artifact(artifact)
+    report = resolved.report if report is None else report
     built_python = report.get("python")
     built_arch = report.get("arch")
     if python is None:
@@ -150,7 +154,8 @@ def emulator_config(
     parse_minor(python)
     check_arch(str(built_arch) if built_arch else None)  # refuse before any slow setup
     return EmulatorConfig(
-        artifact=artifact,
+        artifact=resolved.function,
+        layers=resolved.layers,
         cache_dir=cache_dir,
         python_version=python,
         runtime_python=runtime_python,
@@ -175,7 +180,8 @@ def serve_until_stopped(
     """Serve ``settings.artifact`` on a local function URL until Ctrl-C or SIGTERM
     (or ``stop_after_s``), printing its log lines; every sandbox is stopped on the way out.
 
-    ``label`` names what is served in the "Serving" line (default: the artifact path).
+    ``label`` names what is served in the "Serving" line (default: the artifact
+    path, with its layers).
     """
     from coldbrew.emulate import LocalFunctionUrl
 
@@ -194,7 +200,7 @@ def serve_until_stopped(
     try:
         until = "Ctrl-C to stop" if stop_after_s is None else f"Stops in {stop_after_s:g} s"
         console.print(
-            f"[bold green]Serving[/] {label or settings.artifact} at [bold]{fn.url}[/] "
+            f"[bold green]Serving[/] {label or _served(settings)} at [bold]{fn.url}[/] "
             f"(python {settings.python_version}, {settings.memory_mb} MB, "
             f"timeout {settings.timeout_s:g} s, up to {settings.max_concurrency} sandboxes). "
             f"{until}.",
@@ -207,3 +213,10 @@ def serve_until_stopped(
         console.print("stopping")
     finally:
         fn.stop()
+
+
+def _served(settings: EmulatorConfig) -> str:
+    if not settings.layers:
+        return str(settings.artifact)
+    layers = ", ".join(str(layer) for layer in settings.layers)
+    return f"{settings.artifact} with layer{'s' if len(settings.layers) > 1 else ''} {layers}"

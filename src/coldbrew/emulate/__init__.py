@@ -5,6 +5,8 @@ An artifact runs in sandboxes driven by the real AWS runtime interface client
 behaves like a function URL. The pieces:
 
 * :class:`EmulatorConfig` - every setting, frozen, built at the CLI edge.
+* :func:`resolve_artifact` - what to run (:class:`FunctionArtifact`: a zip and
+  its layers) for the zip, layout part or build report the user names.
 * :class:`Emulator` - sandboxes, warm reuse, timeouts; ``invoke(event)``.
 * :class:`LocalFunctionUrl` - an emulator plus its HTTP front, as a context
   manager giving ``url`` and ``records``.
@@ -17,12 +19,14 @@ from __future__ import annotations
 from coldbrew.emulate.emulator import Emulator, InvocationResult
 from coldbrew.emulate.function_url import FunctionUrlServer, LocalFunctionUrl
 from coldbrew.emulate.report import InvocationRecord, Status
+from coldbrew.emulate.resolve import FunctionArtifact, resolve_artifact
 from coldbrew.emulate.runtime_env import RuntimeEnvironment, check_arch, ensure_runtime
 from coldbrew.emulate.settings import EmulatorConfig
 
 __all__ = [
     "Emulator",
     "EmulatorConfig",
+    "FunctionArtifact",
     "FunctionUrlServer",
     "InvocationRecord",
     "InvocationResult",
@@ -31,4 +35,5 @@ __all__ = [
     "Status",
     "check_arch",
     "ensure_runtime",
+    "resolve_artifact",
 ]

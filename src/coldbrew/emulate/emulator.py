@@ -1,7 +1,7 @@
 """The local Lambda: invoke an artifact's handler the way the service does.
 
-:class:`Emulator` unpacks the artifact zip once (a directory artifact is used
-in place), keeps a pool of sandboxes
+:class:`Emulator` unpacks the artifact zip and its layer zips once (a
+directory is used in place), keeps a pool of sandboxes
 running the real AWS runtime client, and runs each invocation in one of them:
 cold (a new sandbox, with an init phase) or warm (an idle one reused). It logs
 Lambda's START/END/REPORT lines and keeps an :class:`InvocationRecord` per
@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from coldbrew.emulate.artifact import directory_task_root, remove_task_root, unpack_artifact
+from coldbrew.emulate.layers import unpack_layers
 from coldbrew.emulate.pool import SandboxPool
 from coldbrew.emulate.report import (
     InvocationRecord,
@@ -109,13 +110,14 @@ class Emulator:
         self._pool: SandboxPool[Sandbox] | None = None
         self._workdir: Path | None = None
         self._task_root: Path | None = None
+        self._layer_roots: tuple[Path, ...] = ()
 
     # --- lifecycle -----------------------------------------------------------
 
     def start(self) -> None:
-        """Check the architecture, prepare the runtime and unpack the artifact.
+        """Check the architecture, prepare the runtime, unpack the artifact and its layers.
 
-        A directory artifact is not unpacked: it is the task root as it is.
+        A directory artifact (or layer) is not unpacked: it is used as it is.
         """
         if self._pool is not None:
             return
@@ -128,21 +130,24 @@ class Emulator:
             arch=arch,
         )
         self._runtime = runtime
-        if config.artifact.is_dir():
-            task_root = directory_task_root(config.artifact)
-        else:
-            self._workdir = Path(tempfile.mkdtemp(prefix="coldbrew-serve-"))
-            try:
-                task_root = unpack_artifact(config.artifact, self._workdir / "task")
-            except BaseException:
-                self._remove_workdir()
-                raise
+        workdir = self._workdir = Path(tempfile.mkdtemp(prefix="coldbrew-serve-"))
+        try:
+            if config.artifact.is_dir():
+                task_root = directory_task_root(config.artifact)
+            else:
+                task_root = unpack_artifact(config.artifact, workdir / "task")
+            # Lambda's /opt, one directory per layer.
+            layer_roots = unpack_layers(config.layers, workdir / "opt")
+        except BaseException:
+            self._remove_workdir()
+            raise
         self._task_root = task_root
+        self._layer_roots = layer_roots
         spec = SandboxSpec(
             python=runtime.python,
             task_root=task_root,
             handler=config.handler,
-            env=lambda_environment(config, task_root, runtime),
+            env=lambda_environment(config, task_root, runtime, layer_roots),
         )
 
         def spawn() -> Sandbox:
@@ -160,15 +165,16 @@ class Emulator:
         self._pool.start_reaper()
 
     def stop(self) -> None:
-        """Kill every sandbox and delete the unpacked artifact; idempotent.
+        """Kill every sandbox and delete the unpacked artifact and layers; idempotent.
 
-        A directory artifact is left as it was.
+        A directory artifact (or layer) is left as it was.
         """
         if self._pool is not None:
             self._pool.close()
             self._pool = None
         self._remove_workdir()
         self._task_root = None
+        self._layer_roots = ()
 
     def __enter__(self) -> Emulator:
         self.start()
@@ -232,6 +238,11 @@ class Emulator:
     def task_root(self) -> Path | None:
         """Where the artifact is unpacked (or the artifact directory) while running."""
         return self._task_root
+
+    @property
+    def layer_roots(self) -> tuple[Path, ...]:
+        """Where each layer is unpacked (what /opt holds of it) while running, in merge order."""
+        return self._layer_roots
 
     def sandbox_counts(self) -> tuple[int, int]:
         """(idle, busy) sandboxes right now."""

@@ -19,11 +19,12 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from coldbrew.emulate.layers import layer_paths
 from coldbrew.emulate.log_pump import LogPump
 from coldbrew.emulate.report import Status
 from coldbrew.emulate.runtime_api import EventKind, Invocation, RuntimeApiServer, RuntimeEvent
@@ -64,16 +65,22 @@ class Answer:
 
 
 def lambda_environment(
-    config: EmulatorConfig, task_root: Path, runtime: RuntimeEnvironment
+    config: EmulatorConfig,
+    task_root: Path,
+    runtime: RuntimeEnvironment,
+    layer_roots: Sequence[Path] = (),
 ) -> dict[str, str]:
     """Lambda's environment for a sandbox, except the per-sandbox variables.
 
     Nothing from the host leaks in but PATH (after the runtime's own bin):
-    no credentials, no proxies, no PYTHON* settings.
+    no credentials, no proxies, no PYTHON* settings. ``layer_roots`` (the
+    unpacked layers, in merge order) follow the task root on the search paths
+    as /opt does on Lambda (:mod:`coldbrew.emulate.layers`).
     """
     host_path = config.host_path
     if host_path is None:
         host_path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    layers = layer_paths(layer_roots, config.python_version)
     region = config.region
     env = {
         "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
@@ -89,9 +96,11 @@ def lambda_environment(
         "_HANDLER": config.handler,
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
-        "PATH": f"{runtime.root / 'bin'}:{host_path}",
-        "LD_LIBRARY_PATH": f"{task_root}:{task_root / 'lib'}",
-        "PYTHONPATH": str(task_root),
+        "PATH": _joined(runtime.root / "bin", host_path, *layers.executables),
+        "LD_LIBRARY_PATH": _joined(task_root, task_root / "lib", *layers.libraries),
+        # The task root first: `python -m` also puts the working directory
+        # (the task root) first, and the layers after it, as on Lambda.
+        "PYTHONPATH": _joined(task_root, *layers.python),
         # The task root is read-only on Lambda, so bytecode is never cached there.
         "PYTHONDONTWRITEBYTECODE": "1",
     }
@@ -247,6 +256,10 @@ class Sandbox:
         assert self._proc is not None
         code = self._proc.wait()
         self._events.put(RuntimeEvent(EventKind.EXITED, exit_code=code))
+
+
+def _joined(*entries: Path | str) -> str:
+    return ":".join(str(entry) for entry in entries)
 
 
 def error_fields(body: bytes, header_type: str | None) -> tuple[str, str]:

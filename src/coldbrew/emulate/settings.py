@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from coldbrew.emulate.layers import MAX_LAYERS
 from coldbrew.errors import ConfigurationError
 
 #: Lambda's limit for a synchronous request or response payload.
@@ -52,7 +53,11 @@ class EmulatorConfig:
 
     ``artifact`` is a zip, unpacked into a temporary read-only task root as
     Lambda does, or a directory, used in place as the task root (not copied,
-    not made read-only, never deleted).
+    not made read-only, never deleted). ``layers`` are the function's layer
+    zips (or directories) in Lambda's merge order, each unpacked into its own
+    directory and put on the sandbox's path as Lambda puts /opt
+    (:mod:`coldbrew.emulate.layers`); :func:`coldbrew.emulate.resolve.resolve_artifact`
+    finds them for a layer build.
 
     ``runtime_python`` is the target interpreter the runtime venv is made from
     (when None it is looked up for ``python_version``). ``arch`` is the
@@ -77,6 +82,7 @@ class EmulatorConfig:
     idle_ttl_s: float = 300.0
     env: Mapping[str, str] = field(default_factory=dict)
     host_path: str | None = None  # PATH for sandboxes; None: the host's PATH
+    layers: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if not 128 <= self.memory_mb <= 10_240:
@@ -106,8 +112,13 @@ class EmulatorConfig:
                 raise ConfigurationError(f"bad environment variable name {key!r}")
             if key in RESERVED_ENV:
                 raise ConfigurationError(f"{key} is reserved by Lambda and cannot be set")
-        # A read-only copy, so the frozen object cannot change under a running emulator.
+        if len(self.layers) > MAX_LAYERS:
+            raise ConfigurationError(
+                f"Lambda allows at most {MAX_LAYERS} layers per function, got {len(self.layers)}"
+            )
+        # Read-only copies, so the frozen object cannot change under a running emulator.
         object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
+        object.__setattr__(self, "layers", tuple(self.layers))
 
     @property
     def function_arn(self) -> str:
