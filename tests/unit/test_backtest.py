@@ -15,9 +15,7 @@ from coldbrew.capacity.backtest import backtest, mean_absolute_error, pinball_lo
 from coldbrew.capacity.forecast import FittedForecast, SeasonalNaive
 from coldbrew.capacity.selection import select_forecaster
 from coldbrew.capacity.series import TrafficSeries
-from coldbrew.capacity.traces import load_trace
 from coldbrew.errors import ColdbrewError, ConfigurationError, TrafficDataError
-from shared_traces import HUAWEI, require
 
 HOUR = 3600
 DAY = 24
@@ -143,17 +141,3 @@ def test_selection_keeps_naive_when_no_model_beats_it_and_says_so() -> None:
     assert not chosen.beats_naive
     assert "no model beats seasonal naive" in chosen.reason
     assert "chose seasonal_naive_weekly" in chosen.reason
-
-
-def test_selection_on_the_real_huawei_trace_returns_valid_choices() -> None:
-    series = load_trace(require(HUAWEI))
-    assert len(series) == 8
-    for one in series:
-        train, _holdout = one.split(21 * 288)
-        chosen = select_forecaster(train, quantile=0.9, block_s=HOUR)
-        names = {name for name, _ in chosen.losses}
-        assert chosen.chosen in names
-        assert names >= {"seasonal_naive_daily", "seasonal_naive_weekly", "holt_winters"}
-        assert all(math.isfinite(loss) and loss >= 0 for _, loss in chosen.losses)
-        assert chosen.beats_naive == (chosen.chosen != chosen.naive)
-        assert chosen.reason

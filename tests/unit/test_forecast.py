@@ -1,4 +1,4 @@
-"""Forecasters: seasonal naive, Holt-Winters, lag regression, residual quantiles."""
+"""Forecasters: seasonal naive, Holt-Winters, lag and quantile regression, their average."""
 
 from __future__ import annotations
 
@@ -11,14 +11,23 @@ import pytest
 from coldbrew.capacity import holt_winters
 from coldbrew.capacity.forecast import Forecaster, SeasonalNaive, bins_per_day
 from coldbrew.capacity.holt_winters import HoltWinters
+from coldbrew.capacity.quantile_regression import QuantileLagRegression
 from coldbrew.capacity.regression import LagRegression
 from coldbrew.capacity.resample import aggregate
+from coldbrew.capacity.selection import HW_QR_AVERAGE
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.errors import ConfigurationError, TrafficDataError
 
 HOUR = 3600
 DAY = 24
-ALL: tuple[Forecaster, ...] = (SeasonalNaive(1), SeasonalNaive(7), HoltWinters(), LagRegression())
+ALL: tuple[Forecaster, ...] = (
+    SeasonalNaive(1),
+    SeasonalNaive(7),
+    HoltWinters(),
+    LagRegression(),
+    QuantileLagRegression(),
+    HW_QR_AVERAGE,
+)
 
 
 def daily_shape(index: np.ndarray) -> np.ndarray:
@@ -91,7 +100,7 @@ def test_high_quantile_covers_most_of_the_next_day() -> None:
 def test_holt_winters_and_regression_learn_a_clean_daily_shape() -> None:
     history = np.round(daily_shape(np.arange(14 * DAY))).tolist()
     tomorrow = np.round(daily_shape(np.arange(14 * DAY, 15 * DAY)))
-    for forecaster in (HoltWinters(), LagRegression()):
+    for forecaster in (HoltWinters(), LagRegression(), QuantileLagRegression(), HW_QR_AVERAGE):
         fitted = forecaster.fit(history, step_s=HOUR)
         assert fitted.name == forecaster.name, fitted.note
         median = np.array(fitted.predict(DAY, 0.5))

@@ -7,7 +7,9 @@ asked for the next day at the target quantile; the forecast is scored by
 MAE (for reading only: MAE judges a median, not a q=0.9 forecast).
 
 Origins are whole days from the start of the series, so time of day lines up
-with the history the forecasters see. Deterministic and pure.
+with the history the forecasters see. At each origin a
+:class:`~coldbrew.capacity.ensemble.QuantileAverage` reuses the fits of
+members that are also candidates. Deterministic and pure.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coldbrew.capacity.forecast import Forecaster, bins_per_day, check_quantile
+from coldbrew.capacity.ensemble import QuantileAverage
+from coldbrew.capacity.forecast import (
+    FittedForecast,
+    Forecaster,
+    bins_per_day,
+    check_quantile,
+)
 from coldbrew.capacity.resample import aggregate
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.errors import ColdbrewError, ConfigurationError, TrafficDataError
@@ -114,15 +122,14 @@ def backtest(
             f"the backtest needs {train_days}"
         )
     origins = [day * period for day in range(train_days - eval_days, train_days)]
-    results = []
-    for forecaster in forecasters:
-        scores = []
-        for origin in origins:
-            fitted = forecaster.fit(counts[:origin].tolist(), step_s=block_s)
+    scores: dict[str, list[OriginScore]] = {name: [] for name in names}
+    for origin in origins:
+        history = counts[:origin].tolist()
+        actual = counts[origin : origin + period].tolist()
+        for forecaster, fitted in _fit_all(forecasters, history, block_s):
             predicted = fitted.predict(period, quantile)
             _check(forecaster.name, predicted, period)
-            actual = counts[origin : origin + period].tolist()
-            scores.append(
+            scores[forecaster.name].append(
                 OriginScore(
                     origin=origin,
                     pinball=pinball_loss(actual, predicted, quantile),
@@ -131,8 +138,33 @@ def backtest(
                     note=fitted.note,
                 )
             )
-        results.append(BacktestResult(forecaster.name, quantile, block_s, tuple(scores)))
-    return tuple(results)
+    return tuple(BacktestResult(name, quantile, block_s, tuple(scores[name])) for name in names)
+
+
+def _fit_all(
+    forecasters: Sequence[Forecaster], history: list[float], step_s: int
+) -> list[tuple[Forecaster, FittedForecast]]:
+    """Every forecaster fitted on ``history``, an average reusing its candidate members' fits.
+
+    Fitting Holt-Winters dominates a backtest; fitting it again inside an
+    average of it would double that for the same numbers.
+    """
+    done: dict[str, tuple[Forecaster, FittedForecast]] = {}
+    for forecaster in forecasters:
+        if not isinstance(forecaster, QuantileAverage):
+            done[forecaster.name] = (forecaster, forecaster.fit(history, step_s=step_s))
+    for forecaster in forecasters:
+        if isinstance(forecaster, QuantileAverage):
+            fits: list[FittedForecast] = []
+            for member in forecaster.members:
+                seen = done.get(member.name)
+                # Same name is not enough: the candidate may be configured differently.
+                if seen is not None and seen[0] == member:
+                    fits.append(seen[1])
+                else:
+                    fits.append(member.fit(history, step_s=step_s))
+            done[forecaster.name] = (forecaster, forecaster.combine(fits))
+    return [done[f.name] for f in forecasters]
 
 
 def _check(name: str, predicted: tuple[float, ...], horizon: int) -> None:

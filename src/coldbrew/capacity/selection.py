@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coldbrew.capacity.backtest import BacktestResult, backtest
+from coldbrew.capacity.ensemble import QuantileAverage
 from coldbrew.capacity.forecast import Forecaster, SeasonalNaive
 from coldbrew.capacity.holt_winters import HoltWinters
+from coldbrew.capacity.quantile_regression import QuantileLagRegression
 from coldbrew.capacity.regression import LagRegression
 from coldbrew.capacity.series import TrafficSeries
 
@@ -22,9 +24,13 @@ NAIVE = (SeasonalNaive(1), SeasonalNaive(7))
 NAIVE_NAMES = frozenset(f.name for f in NAIVE)
 
 
+#: Holt-Winters and quantile regression averaged: they go wrong on different days.
+HW_QR_AVERAGE = QuantileAverage((HoltWinters(), QuantileLagRegression()), name="hw_qr_average")
+
+
 def default_forecasters() -> tuple[Forecaster, ...]:
-    """Seasonal naive daily and weekly, Holt-Winters, lag regression."""
-    return (*NAIVE, HoltWinters(), LagRegression())
+    """Seasonal naive daily and weekly, Holt-Winters, ridge and quantile regression, HW+QR."""
+    return (*NAIVE, HoltWinters(), LagRegression(), QuantileLagRegression(), HW_QR_AVERAGE)
 
 
 @dataclass(frozen=True)
