@@ -8,8 +8,10 @@ Sources: :func:`coldbrew.capacity.traces.load_trace` (Huawei 5-minute, Azure
 2019 per-minute, Azure 2021 per-invocation files) and
 :class:`coldbrew.capacity.cloudwatch.CloudWatchSource` (an injected client).
 Forecasting: :func:`coldbrew.capacity.selection.select_forecaster` picks per
-function, by rolling-origin pinball loss, among seasonal naive, Holt-Winters
-and a lagged-feature regression.
+function, by rolling-origin pinball loss, among seasonal naive (daily and
+weekly), Holt-Winters, a ridge regression on lagged seasonal features, a
+quantile regression on them (fit at the target quantile), and the average of
+Holt-Winters and the quantile regression.
 """
 
 from coldbrew.capacity.series import TrafficSeries
