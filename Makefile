@@ -46,6 +46,7 @@ synth-cdk: node_modules/.installed
 demo: $(BIN)/.installed node_modules/.installed
 	$(MAKE) --no-print-directory artifact
 	$(BIN)/coldbrew demo $(ARTIFACT)
+	$(BIN)/coldbrew deploy --local --serve-for 0 $(ARTIFACT)
 	$(MAKE) --no-print-directory synth-cdk
 
 lint: $(BIN)/.installed
