@@ -9,11 +9,19 @@ SnapStart warm-up can run it without filling the service's cache.
 import os
 
 from coldbrew.config import AsyncConfig, RuntimeConfig, initialization_type
-from coldbrew.platforms.aws_lambda import LambdaAdapter
-from coldbrew.platforms.result_sink import S3Client, lazy_s3_sink
-from coldbrew.platforms.snapstart import register_snapstart
-from coldbrew.runtime.embedder import OnnxEmbedder
-from coldbrew.runtime.service import EmbeddingService
+from coldbrew.runtime.loading import start_loading
+
+config = RuntimeConfig.from_env(default_model_dir=os.path.join(os.path.dirname(__file__), "model"))
+# Started before the imports below so that, where the CPU allows, they run
+# while the ONNX session is created on a second thread; result() finishes it.
+loading = start_loading(
+    config.model_dir, intra_op_threads=config.intra_op_threads, batch_size=config.batch_size
+)
+
+from coldbrew.platforms.aws_lambda import LambdaAdapter  # noqa: E402 (after the start, on purpose)
+from coldbrew.platforms.result_sink import S3Client, lazy_s3_sink  # noqa: E402
+from coldbrew.platforms.snapstart import register_snapstart  # noqa: E402
+from coldbrew.runtime.service import EmbeddingService  # noqa: E402
 
 
 def s3_client() -> S3Client:
@@ -25,11 +33,8 @@ def s3_client() -> S3Client:
     return client
 
 
-config = RuntimeConfig.from_env(default_model_dir=os.path.join(os.path.dirname(__file__), "model"))
 results = AsyncConfig.from_env()
-embedder = OnnxEmbedder.load(
-    config.model_dir, intra_op_threads=config.intra_op_threads, batch_size=config.batch_size
-)
+embedder = loading.result()
 service = EmbeddingService(embedder, config)
 register_snapstart(initialization_type(), embedder)
 handler = LambdaAdapter(

@@ -18,14 +18,9 @@ from typing import TYPE_CHECKING
 from tokenizers import Tokenizer
 
 from coldbrew.errors import ConfigurationError, InferenceError
-from coldbrew.runtime.model_info import (
-    MODEL_FILE,
-    OUTPUT_NAME,
-    TOKENIZER_FILE,
-    ModelInfo,
-    read_model_info,
-)
-from coldbrew.runtime.ort_capi import OrtLibrary, Session
+from coldbrew.runtime.loading import start_loading
+from coldbrew.runtime.model_info import OUTPUT_NAME, ModelInfo
+from coldbrew.runtime.ort_capi import Session
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -70,23 +65,14 @@ class OnnxEmbedder:
         intra_op_threads: int = 0,
         batch_size: int = 1,
     ) -> OnnxEmbedder:
-        """Load the tokenizer, manifest and ONNX session from ``model_dir``."""
-        info = read_model_info(model_dir)
-        model_path, tokenizer_path = (
-            os.path.join(model_dir, f) for f in (MODEL_FILE, TOKENIZER_FILE)
-        )
-        for required in (model_path, tokenizer_path):
-            if not os.path.isfile(required):
-                raise ConfigurationError(f"model file not found: {required}")
-        tokenizer = Tokenizer.from_file(tokenizer_path)
-        tokenizer.enable_truncation(max_length=info.max_tokens)
-        # Pad each batch only to its longest member: most requests are short.
-        pad_id = tokenizer.token_to_id("[PAD]")
-        tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
-        session = Session(
-            OrtLibrary(), model_path, intra_op_threads=intra_op_threads, inter_op_threads=1
-        )
-        return cls(session, tokenizer, info, batch_size=batch_size)
+        """Load the tokenizer, manifest and ONNX session from ``model_dir``.
+
+        When the CPU allows, the session is created on a second thread while
+        the tokenizer loads (:func:`coldbrew.runtime.loading.start_loading`).
+        """
+        return start_loading(
+            model_dir, intra_op_threads=intra_op_threads, batch_size=batch_size
+        ).result()
 
     def embed(self, texts: Sequence[str]) -> list[Row]:
         """Return one float32 row (``array.array("f")``) per text, in input order."""
@@ -115,3 +101,13 @@ class OnnxEmbedder:
                 f"model returned shape {out_shape}, expected ({len(texts)}, {width})"
             )
         return [flat[i * width : (i + 1) * width] for i in range(len(texts))]
+
+
+def load_tokenizer(path: str, max_tokens: int) -> Tokenizer:
+    """The tokenizer at ``path``, truncating at ``max_tokens`` and padding each batch."""
+    tokenizer = Tokenizer.from_file(path)
+    tokenizer.enable_truncation(max_length=max_tokens)
+    # Pad each batch only to its longest member: most requests are short.
+    pad_id = tokenizer.token_to_id("[PAD]")
+    tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+    return tokenizer
