@@ -76,6 +76,7 @@ def make_entry(cache_dir: Path, key: str, payload: bytes = b"onnx bytes") -> Pat
     entry = cache.entry_dir(cache_dir, NAME, key)
     entry.mkdir(parents=True)
     (entry / "model.onnx").write_bytes(payload)
+    (entry / "model.onnx.data").write_bytes(b"weights")
     (entry / "tokenizer.json").write_text("{}", encoding="utf-8")
     (entry / "gate.json").write_text("{}", encoding="utf-8")
     write_manifest(entry, {"schema": 1, "build": {"cache_key": key}, "files": file_entries(entry)})
@@ -96,6 +97,8 @@ def test_lookup_returns_the_manifest_of_an_intact_entry(tmp_path: Path) -> None:
         lambda e: (e / "model.onnx").write_bytes(b"onnx bytez"),  # same size, other bytes
         lambda e: (e / "model.onnx").write_bytes(b"short"),
         lambda e: (e / "tokenizer.json").unlink(),
+        lambda e: (e / "model.onnx.data").unlink(),  # the graph without its weights
+        lambda e: (e / "model.onnx.data").write_bytes(b"wEights"),
         lambda e: (e / "stray.txt").write_text("x"),
         lambda e: (e / "manifest.json").write_text("{not json"),
         lambda e: e.rename(e.parent / "k2"),  # an entry whose manifest names another key
@@ -125,6 +128,7 @@ def test_publish_copies_exactly_the_output_files(tmp_path: Path) -> None:
     cache.publish(entry, dist)
     assert sorted(p.name for p in dist.iterdir()) == sorted(OUTPUT_FILES)
     assert (dist / "model.onnx").read_bytes() == b"onnx bytes"
+    assert (dist / "model.onnx.data").read_bytes() == b"weights"
     assert sorted(p.name for p in dist.parent.iterdir()) == ["dist"]  # no temp dirs left
 
 

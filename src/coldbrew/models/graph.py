@@ -36,6 +36,41 @@ def set_output_width(model_path: Path, width: int) -> None:
     onnx.save(model, str(model_path))
 
 
+def save_with_external_data(in_path: Path, out_path: Path, data_name: str) -> None:
+    """Save the graph in ``in_path`` as ``out_path`` plus its weights in ``data_name`` beside it.
+
+    Every initializer of 1 KiB or more goes into the one data file; smaller
+    ones stay inline, where a separate read would cost more than it saves.
+    ONNX Runtime 1.20.1 maps the data file (mmap, one mapping per tensor)
+    rather than copying each initializer out of the protobuf: measured session
+    creation with a cold page cache 59 -> 34 ms and memory 64 -> 41 MB, with
+    bit-identical embeddings. No offset alignment: onnx 1.23's ``save_model``
+    has no option for it, and ORT does not need it on Linux: it maps each
+    tensor from its offset rounded down to the page (strace of ORT 1.20.1 on
+    MiniLM: all 74 external tensors mmapped, only 6 of them page-aligned).
+    """
+    import onnx
+
+    # onnx appends tensors to an existing data file: start from none, so a
+    # rerun into the same directory cannot leave stale bytes in front.
+    data_path = out_path.parent / data_name
+    data_path.unlink(missing_ok=True)
+    model = onnx.load(str(in_path))
+    onnx.save_model(
+        model,
+        str(out_path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=data_name,
+        size_threshold=1024,
+    )
+    if not data_path.is_file():
+        raise ModelError(f"saving {out_path} wrote no external data file {data_name}")
+    # onnx creates the data file owner-only (0600); the model's other files are
+    # 0644, and a copy of the directory read by another user must not fail on it.
+    data_path.chmod(0o644)
+
+
 def read_signature(model_path: Path) -> tuple[Signature, Signature, int]:
     """Return ``(inputs, outputs, opset)`` of the graph in ``model_path``."""
     import onnx
