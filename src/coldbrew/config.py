@@ -14,10 +14,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
-from typing import Any
 
 from coldbrew.errors import ConfigurationError
+from coldbrew.runtime.frozen import Frozen
+
+# The handler imports this module before it starts loading the ONNX session,
+# so it imports neither dataclasses nor typing (mypy alone reads these):
+# see coldbrew.runtime.frozen for the measurement.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 # --- runtime (inside the function) -------------------------------------------
 MODEL_DIR = "COLDBREW_MODEL_DIR"
@@ -131,23 +137,47 @@ LAMBDA_MEMORY_MB = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 MB_PER_VCPU = 1769
 
 
-@dataclass(frozen=True)
-class RuntimeConfig:
+class RuntimeConfig(Frozen):
     """What the runtime core needs to serve requests.
 
     Limits are enforced before any tokenization, so an oversized request costs
     nothing but its parsing.
     """
 
-    model_dir: str
-    max_inputs: int = 64
-    max_input_chars: int = 10_000
-    max_body_bytes: int = 6 * 1024 * 1024  # Lambda's synchronous payload limit
-    batch_size: int = 1
-    cache_size: int = 1024
-    intra_op_threads: int = 0  # 0: let ONNX Runtime pick
+    __slots__ = (  # noqa: RUF023
+        "model_dir",
+        "max_inputs",
+        "max_input_chars",
+        "max_body_bytes",
+        "batch_size",
+        "cache_size",
+        "intra_op_threads",
+    )
+    model_dir: Final[str]
+    max_inputs: Final[int]
+    max_input_chars: Final[int]
+    max_body_bytes: Final[int]
+    batch_size: Final[int]
+    cache_size: Final[int]
+    intra_op_threads: Final[int]
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        model_dir: str,
+        max_inputs: int = 64,
+        max_input_chars: int = 10_000,
+        max_body_bytes: int = 6 * 1024 * 1024,  # Lambda's synchronous payload limit
+        batch_size: int = 1,
+        cache_size: int = 1024,
+        intra_op_threads: int = 0,  # 0: let ONNX Runtime pick
+    ) -> None:
+        self.model_dir = model_dir
+        self.max_inputs = max_inputs
+        self.max_input_chars = max_input_chars
+        self.max_body_bytes = max_body_bytes
+        self.batch_size = batch_size
+        self.cache_size = cache_size
+        self.intra_op_threads = intra_op_threads
         for name in ("max_inputs", "max_input_chars", "max_body_bytes", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -194,17 +224,18 @@ class RuntimeConfig:
         if "intra_op_threads" not in values and env.get(LAMBDA_MEMORY_MB, "") != "":
             values["intra_op_threads"] = lambda_threads(env_int(env, LAMBDA_MEMORY_MB))
         if explicit:
-            known = ", ".join(f.name for f in fields(cls))
+            known = ", ".join(cls.__slots__)
             raise ConfigurationError(f"unknown settings {sorted(explicit)}; known: {known}")
         return cls(**values)
 
     def with_changes(self, **changes: Any) -> RuntimeConfig:
-        """A copy with some fields replaced."""
-        return replace(self, **changes)
+        """A copy with some fields replaced (validated again, like a new one)."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)  # an unknown name is a TypeError from __init__
+        return type(self)(**values)
 
 
-@dataclass(frozen=True)
-class AsyncConfig:
+class AsyncConfig(Frozen):
     """Where the async (SQS) path writes its results.
 
     ``result_bucket`` None means not configured: the SQS path then fails every
@@ -212,10 +243,15 @@ class AsyncConfig:
     The function URL path never looks at it.
     """
 
-    result_bucket: str | None = None
-    result_prefix: str = DEFAULT_RESULT_PREFIX
+    __slots__ = ("result_bucket", "result_prefix")
+    result_bucket: Final[str | None]
+    result_prefix: Final[str]
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self, result_bucket: str | None = None, result_prefix: str = DEFAULT_RESULT_PREFIX
+    ) -> None:
+        self.result_bucket = result_bucket
+        self.result_prefix = result_prefix
         if self.result_bucket is not None and not self.result_bucket.strip():
             raise ConfigurationError(f"{RESULT_BUCKET} must not be blank")
         if self.result_prefix.startswith("/"):

@@ -8,49 +8,84 @@ fix the request without reading our code.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
 
 from coldbrew.errors import InvalidRequestError, PayloadTooLargeError
+from coldbrew.runtime.frozen import Frozen
+
+# Not dataclasses, and typing for mypy only: this module is imported before the
+# ONNX session starts loading, where every import delays it (see
+# coldbrew.runtime.frozen and coldbrew.runtime.loading).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 EXAMPLE_BODY = '{"inputs": ["a sentence to embed"]}'
 _ALLOWED_KEYS = ("inputs",)
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(Frozen):
     """A platform-neutral HTTP-like request."""
 
-    method: str
-    path: str
-    body: bytes = b""
-    request_id: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("method", "path", "body", "request_id", "headers")  # noqa: RUF023
+    method: Final[str]
+    path: Final[str]
+    body: Final[bytes]
+    request_id: Final[str]
+    headers: Final[dict[str, str]]
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        request_id: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.body = body
+        self.request_id = request_id
+        self.headers = {} if headers is None else headers
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(Frozen):
     """A platform-neutral response; ``body`` is serialized as JSON by adapters."""
 
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("status", "body", "headers")  # noqa: RUF023
+    status: Final[int]
+    body: Final[dict[str, Any]]
+    headers: Final[dict[str, str]]
+
+    def __init__(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.headers = {} if headers is None else headers
 
 
-@dataclass(frozen=True)
-class EmbedRequest:
+class EmbedRequest(Frozen):
     """A validated ``POST /embed`` body."""
 
-    inputs: tuple[str, ...]
+    __slots__ = ("inputs",)
+    inputs: Final[tuple[str, ...]]
+
+    def __init__(self, inputs: tuple[str, ...]) -> None:
+        self.inputs = inputs
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Frozen):
     """The limits a request is checked against, named in every refusal."""
 
-    max_inputs: int
-    max_input_chars: int
-    max_body_bytes: int
+    __slots__ = ("max_inputs", "max_input_chars", "max_body_bytes")  # noqa: RUF023
+    max_inputs: Final[int]
+    max_input_chars: Final[int]
+    max_body_bytes: Final[int]
+
+    def __init__(self, max_inputs: int, max_input_chars: int, max_body_bytes: int) -> None:
+        self.max_inputs = max_inputs
+        self.max_input_chars = max_input_chars
+        self.max_body_bytes = max_body_bytes
 
 
 def _type_name(value: object) -> str:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 
 from coldbrew.errors import ConfigurationError
+from coldbrew.runtime.frozen import Frozen
+
+TYPE_CHECKING = False  # typing for mypy only: see coldbrew.runtime.frozen
+if TYPE_CHECKING:
+    from typing import Final
 
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -18,14 +22,20 @@ MANIFEST_FILE = "manifest.json"
 OUTPUT_NAME = "sentence_embedding"
 
 
-@dataclass(frozen=True)
-class ModelInfo:
+class ModelInfo(Frozen):
     """What callers are told about the loaded model."""
 
-    name: str
-    version: str
-    dimensions: int
-    max_tokens: int
+    __slots__ = ("name", "version", "dimensions", "max_tokens")  # noqa: RUF023
+    name: Final[str]
+    version: Final[str]
+    dimensions: Final[int]
+    max_tokens: Final[int]
+
+    def __init__(self, name: str, version: str, dimensions: int, max_tokens: int) -> None:
+        self.name = name
+        self.version = version
+        self.dimensions = dimensions
+        self.max_tokens = max_tokens
 
 
 def read_model_info(model_dir: str | os.PathLike[str]) -> ModelInfo:

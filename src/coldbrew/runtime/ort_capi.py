@@ -20,9 +20,12 @@ import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32, c_void_p
-from typing import Any
 
 from coldbrew.errors import ColdbrewError, ConfigurationError, InferenceError
+
+TYPE_CHECKING = False  # typing for mypy only: imported before the session starts loading
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The OrtApi version requested. API 13 is served by ONNX Runtime 1.13 and
 #: later (members are only ever appended), so the artifact's 1.20 and a newer
