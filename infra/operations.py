@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_budgets as budgets
@@ -39,6 +38,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from coldbrew.errors import ConfigurationError
+from infra.dashboard import build_dashboard
 
 #: The tag a stack can carry so its budget counts only its own costs.
 COST_TAG_KEY = "coldbrew:stack"
@@ -124,7 +124,16 @@ class Operations(Construct):
             None if budget_email == alarm_email else budget_email,
             cost_tag,
         )
-        self.dashboard = self._dashboard(function, alias, queue, dead_letter_queue, p99_duration_ms)
+        self.dashboard = build_dashboard(
+            self,
+            function=function,
+            alias=alias,
+            queue=queue,
+            dead_letter_queue=dead_letter_queue,
+            p99_duration_ms=p99_duration_ms,
+            alarms=self.alarms.values(),
+            period=PERIOD,
+        )
 
     def _topic(self, alarm_email: str | None) -> sns.Topic:
         topic = sns.Topic(self, "Alerts", display_name="coldbrew alerts", enforce_ssl=True)
@@ -285,81 +294,6 @@ class Operations(Construct):
         assert policy is not None, "sns.Topic(enforce_ssl=True) always creates its policy"
         budget.node.add_dependency(policy)
         return budget
-
-    def _dashboard(
-        self,
-        function: lambda_.Function,
-        alias: lambda_.Alias,
-        queue: sqs.IQueue | None,
-        dead_letter_queue: sqs.IQueue | None,
-        p99_duration_ms: int,
-    ) -> cloudwatch.Dashboard:
-        def graph(
-            title: str,
-            left: Sequence[cloudwatch.IMetric],
-            right: Sequence[cloudwatch.IMetric] = (),
-            annotations: Sequence[cloudwatch.HorizontalAnnotation] = (),
-        ) -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(
-                title=title,
-                left=list(left),
-                right=list(right),
-                left_annotations=list(annotations),
-                width=8,
-                height=6,
-            )
-
-        def of(source: lambda_.IFunction | sqs.IQueue, name: str, stat: str) -> cloudwatch.Metric:
-            return source.metric(name, statistic=stat, period=PERIOD)
-
-        p99_line = cloudwatch.HorizontalAnnotation(value=p99_duration_ms, label="p99 alarm")
-        rows: list[list[cloudwatch.IWidget]] = [
-            [
-                graph("Invocations", [of(function, "Invocations", "Sum")]),
-                graph(
-                    "Errors and throttles",
-                    [of(function, "Errors", "Sum"), of(function, "Throttles", "Sum")],
-                ),
-                graph(
-                    "Duration (ms)",
-                    [of(function, "Duration", "p50"), of(function, "Duration", "p99")],
-                    annotations=[p99_line],
-                ),
-            ],
-            [
-                graph("Concurrent executions", [of(function, "ConcurrentExecutions", "Maximum")]),
-                # Lambda reports provisioned concurrency per alias, not per function.
-                graph(
-                    "Provisioned concurrency (alias live)",
-                    [of(alias, "ProvisionedConcurrencyUtilization", "Maximum")],
-                    right=[of(alias, "ProvisionedConcurrencySpilloverInvocations", "Sum")],
-                ),
-            ],
-        ]
-        visible = "ApproximateNumberOfMessagesVisible"
-        queue_widgets: list[cloudwatch.IWidget] = []
-        if queue is not None:
-            queue_widgets.append(
-                graph(
-                    "Request queue",
-                    [of(queue, visible, "Maximum")],
-                    right=[of(queue, "ApproximateAgeOfOldestMessage", "Maximum")],
-                )
-            )
-        if dead_letter_queue is not None:
-            queue_widgets.append(
-                graph("Dead-letter queue", [of(dead_letter_queue, visible, "Maximum")])
-            )
-        if queue_widgets:
-            rows.append(queue_widgets)
-        rows.append(
-            [
-                cloudwatch.AlarmStatusWidget(
-                    title="Alarms", alarms=list(self.alarms.values()), width=24, height=3
-                )
-            ]
-        )
-        return cloudwatch.Dashboard(self, "Dashboard", widgets=rows)
 
 
 def _validate(
