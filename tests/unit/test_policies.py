@@ -21,6 +21,7 @@ from coldbrew.capacity.policies import (
     TargetTracking,
     ready_levels,
 )
+from coldbrew.capacity.rolling import schedule_blocks
 from coldbrew.errors import ConfigurationError
 
 START = datetime(2016, 7, 1, tzinfo=UTC)
@@ -72,6 +73,23 @@ def test_scheduled_blocks_become_levels_per_minute() -> None:
     assert levels.ready.tolist() == [1, 0, 0, 5, 2, 0, 0]  # the raise waits 60 s
     instant = Scheduled(blocks, allocation_delay_s=0).start(context(7)).next_levels()
     assert instant.ready.tolist() == instant.billed.tolist()
+
+
+def test_schedule_blocks_start_increases_early_and_decreases_on_time() -> None:
+    hour = timedelta(hours=1)
+    starts = [START + i * hour for i in range(4)]
+    blocks = schedule_blocks(starts, [2, 5, 3, 0], end=START + 4 * hour, lead_s=60)
+    minute = timedelta(minutes=1)
+    assert [(b.start, b.end, b.level) for b in blocks] == [
+        (START - minute, START + hour - minute, 2),  # up from nothing: early
+        (START + hour - minute, START + 2 * hour, 5),  # up: early
+        (START + 2 * hour, START + 3 * hour, 3),  # down: the busier block keeps its hour
+    ]  # level 0 is the default, no block
+    levels = Scheduled(blocks).start(context(4 * 60)).next_levels()
+    assert levels.ready[60:120].min() == 5  # ready for the whole busier block
+    assert levels.billed[120] == 3
+    with pytest.raises(ConfigurationError, match="2 block starts for 1 levels"):
+        schedule_blocks(starts[:2], [1], end=START, lead_s=0)
 
 
 def test_scheduled_refuses_overlapping_or_empty_blocks() -> None:

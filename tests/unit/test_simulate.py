@@ -29,8 +29,11 @@ from coldbrew.capacity.pricing import (
     cost_of,
     prices_for,
 )
+from coldbrew.capacity.rolling import split_days
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.capacity.simulate import simulate
+from coldbrew.capacity.sweep import OVERFLOWS, sweep_function
+from coldbrew.capacity.tuner import TunerSettings
 from coldbrew.errors import ConfigurationError
 
 START = datetime(2016, 7, 1, tzinfo=UTC)
@@ -257,3 +260,26 @@ def test_the_vectorised_replay_equals_a_request_by_request_reference() -> None:
             assert (report.cold_starts, report.served_provisioned) == expected
             checked_cold += expected[0]
     assert checked_cold > 100  # the cases did exercise cold starts
+
+
+def test_sweep_steps_coldbrew_along_its_overflow_budget() -> None:
+    rng = np.random.default_rng(5)
+    bins = np.arange(6 * 288)
+    daily = 300.0 + 250.0 * np.sin(2 * np.pi * bins / 288)
+    full = series_of(rng.poisson(daily).astype(float).tolist(), step_s=300, memory_mb=128)
+    _, evaluate = split_days(full, 4)
+    sweep = sweep_function(
+        evaluate,
+        full,
+        train_days=4,
+        settings=TunerSettings(duration_s=0.1, memory_mb=128),
+        seed=0,
+        median_ms=100.0,
+        keep_alive_s=600,
+    )
+    coldbrew = {p.knob: p for p in sweep.points if p.policy == "coldbrew"}
+    assert sorted(coldbrew) == sorted(OVERFLOWS)
+    loose, tight = coldbrew[max(OVERFLOWS)], coldbrew[min(OVERFLOWS)]
+    # Cost alone provisions only what pays for itself; the tightest budget buys cold starts off.
+    assert loose.cost_usd < tight.cost_usd
+    assert tight.cold_starts < loose.cold_starts

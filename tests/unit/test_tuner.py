@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from coldbrew.capacity.day_forecast import forecast_day, recent_whole_days
+from coldbrew.capacity.day_forecast import forecast_day, peak_bins, recent_whole_days
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.capacity.tuner import (
     TunerSettings,
@@ -246,3 +246,23 @@ def test_forecast_day_forecasts_the_day_after_the_window() -> None:
     peak = max(range(24), key=lambda h: forecast.counts[h])
     assert 4 <= peak <= 8
     assert forecast.day_start - forecast.train_start == timedelta(days=5)
+
+
+def test_peak_bins_sizes_each_block_from_its_busiest_bin() -> None:
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    # Two hours of 5-minute bins: a quiet hour with one burst, then a flat hour.
+    counts = (10.0,) * 5 + (100.0,) + (10.0,) * 6 + (20.0,) * 12
+    series = TrafficSeries(name="f", start=start, step_s=300, counts=counts)
+    peaked = peak_bins(series, HOUR)
+    assert peaked.counts == (100.0,) * 12 + (20.0,) * 12
+    # Summed per hour as the forecasters see it: the burst's rate for the whole hour.
+    assert sum(peaked.counts[:12]) == 1200.0
+    assert peak_bins(series, 300) is series
+
+
+def test_forecast_day_peak_sizing_is_at_least_the_total() -> None:
+    series = _series(6)
+    total = forecast_day(series, quantile=0.9, block_s=HOUR, train_days=5)
+    peak = forecast_day(series, quantile=0.9, block_s=HOUR, train_days=5, peak=True)
+    assert all(p >= t - 1e-6 for p, t in zip(peak.counts, total.counts, strict=True))
+    assert sum(peak.counts) > sum(total.counts)

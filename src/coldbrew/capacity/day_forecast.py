@@ -6,7 +6,7 @@ cost arithmetic on whatever forecast it is given.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from coldbrew.capacity.forecast import SECONDS_PER_DAY, bins_per_day, check_quantile
@@ -59,12 +59,28 @@ def recent_whole_days(series: TrafficSeries, days: int) -> TrafficSeries:
     return window
 
 
+def peak_bins(series: TrafficSeries, block_s: int) -> TrafficSeries:
+    """Each bin replaced by its block's busiest bin: a block's count read at its peak rate.
+
+    Summed into blocks (as the forecasters do), a block's count becomes
+    ``bins per block * busiest bin``: the count the block would have if all of
+    it ran at its busiest bin's rate, so a burst inside the block sizes it.
+    """
+    k = block_s // series.step_s
+    if k <= 1:
+        return series
+    counts = series.counts
+    peaks = [max(counts[b : b + k]) for b in range(0, len(counts) - len(counts) % k, k)]
+    return replace(series, counts=tuple(p for p in peaks for _ in range(k)))
+
+
 def forecast_day(
     series: TrafficSeries,
     *,
     quantile: float = 0.9,
     block_s: int = 3600,
     train_days: int = 21,
+    peak: bool = False,
 ) -> DayForecast:
     """Choose a forecaster on the last ``train_days`` days and forecast the day after them.
 
@@ -78,6 +94,8 @@ def forecast_day(
             f"train days must be >= 3 (two to fit seasonal naive, one to score), got {train_days}"
         )
     window = recent_whole_days(series, train_days)
+    if peak:
+        window = peak_bins(window, block_s)
     eval_days = min(7, train_days - 2)
     selection = select_forecaster(
         window, quantile=quantile, block_s=block_s, train_days=train_days, eval_days=eval_days

@@ -1,9 +1,21 @@
 """The cost vs cold-start frontier: every policy, each of its knobs, one function.
 
 Each policy is replayed over the evaluation days at several settings of its
-knob (static level, target utilisation, forecast quantile, the oracle's share
-of the peak). The points, and the acceptance comparisons the project tracks,
-come out as plain data; drawing them is :mod:`coldbrew.capacity.frontier_chart`.
+knob (static level, target utilisation, overflow budget, the oracle's share
+of the peak).
+
+coldbrew's knob is the tuner's overflow budget (the most Erlang-B spill a
+block may have; 1 means cost alone decides: only levels that are cheaper
+than on demand), on a median forecast of each block's busiest bin
+(:func:`~coldbrew.capacity.day_forecast.peak_bins`). On the Huawei trace's
+one busy function this spans the frontier from below target tracking's cost
+to under half of on demand's cold starts, where the forecast quantile at a 1%
+budget covered only its expensive middle: with keep-alive, on-demand
+environments are already warm up to the last minutes' peak, so a level helps
+only where it reaches above that peak.
+
+The points, and the acceptance comparisons the project tracks, come out as
+plain data; drawing them is :mod:`coldbrew.capacity.frontier_chart`.
 """
 
 from __future__ import annotations
@@ -19,7 +31,10 @@ from coldbrew.capacity.tuner import TunerSettings
 
 STATIC_LEVELS = (1, 2, 4, 8, 16, 32)
 TARGETS = (0.5, 0.6, 0.7, 0.8, 0.9)
-QUANTILES = (0.5, 0.8, 0.9, 0.95, 0.99)
+#: coldbrew's overflow budgets (1.0: no budget, cost alone).
+OVERFLOWS = (1.0, 0.1, 0.01, 0.001, 0.0001)
+#: The forecast quantile coldbrew's sweep provisions for.
+SWEEP_QUANTILE = 0.5
 ORACLE_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 #: The target-tracking point the acceptance compares against.
 REFERENCE_TARGET = 0.7
@@ -72,11 +87,11 @@ def sweep_function(
     *,
     train_days: int,
     settings: TunerSettings,
-    overflow: float,
     seed: int,
     median_ms: float,
     keep_alive_s: int,
-    quantiles: Sequence[float] = QUANTILES,
+    quantile: float = SWEEP_QUANTILE,
+    overflows: Sequence[float] = OVERFLOWS,
     progress: Progress | None = None,
 ) -> FunctionSweep:
     """Replay ``evaluate`` under every policy and knob; coldbrew forecasts from ``full``."""
@@ -85,7 +100,7 @@ def sweep_function(
     policies += [("static", float(level), StaticLevel(level)) for level in STATIC_LEVELS]
     policies += [("target-tracking", t, TargetTracking(target=t)) for t in TARGETS]
     policies += [("oracle", f, Oracle(fraction=f)) for f in ORACLE_FRACTIONS]
-    for quantile in quantiles:
+    for overflow in overflows:
         budget = TunerSettings(
             block_s=settings.block_s,
             duration_s=settings.duration_s,
@@ -93,9 +108,14 @@ def sweep_function(
             max_cold_start_fraction=overflow,
         )
         plan = rolling_schedule(
-            full, train_days=train_days, quantile=quantile, settings=budget, allocation_lead_s=60
+            full,
+            train_days=train_days,
+            quantile=quantile,
+            settings=budget,
+            allocation_lead_s=60,
+            peak_sizing=True,
         )
-        policies.append(("coldbrew", quantile, plan.policy))
+        policies.append(("coldbrew", overflow, plan.policy))
     points = []
     for name, knob, policy in policies:
         say(f"{evaluate.name}: {name} {knob:g}")

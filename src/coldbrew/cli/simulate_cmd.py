@@ -114,7 +114,8 @@ def _policy(name: str, series: Any, options: dict[str, Any]) -> tuple[Any, list[
     show_default=True,
     envvar=config.SIMULATE_OVERFLOW,
     show_envvar=True,
-    help="Most fraction of a block's requests coldbrew lets spill to on demand.",
+    help="Most fraction of a block's requests coldbrew lets spill to on demand "
+    "(--sweep sweeps it, 1 = cost alone).",
 )
 @click.option(
     "--block-minutes",
@@ -166,7 +167,8 @@ def _policy(name: str, series: Any, options: dict[str, Any]) -> tuple[Any, list[
     is_flag=True,
     envvar=config.SIMULATE_SWEEP,
     show_envvar=True,
-    help="Sweep each policy's knob and draw the cost vs cold-start frontier (PNG + table).",
+    help="Sweep each policy's knob (coldbrew's: --overflow, on the median forecast of each "
+    "block's busiest bin) and draw the cost vs cold-start frontier (PNG + table).",
 )
 def command(
     trace: Path,
@@ -217,7 +219,6 @@ def command(
             trace=trace,
             train_days=train_days,
             block_minutes=block_minutes,
-            overflow=overflow,
             median_ms=median_ms,
             keep_alive_s=keep_alive_s,
             seed=seed,
