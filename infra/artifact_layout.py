@@ -29,13 +29,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Literal
 
 from coldbrew.build.archive import sha256_file
 from coldbrew.build.container import context_digest
 from coldbrew.build.layouts import output_paths
-from coldbrew.build.report import REPORT_SUFFIX, report_candidates
+from coldbrew.build.report import REPORT_SUFFIX, report_candidates, report_layout, report_parts
 from infra.context_keys import ARTIFACT
 
 Layout = Literal["zip", "layer", "image"]
@@ -138,9 +138,7 @@ def _load(report: Path, errors: list[str]) -> Mapping[str, object] | None:
 
 
 def _layout(report: Path, content: Mapping[str, object], errors: list[str]) -> Layout | None:
-    info = content.get("layout")
-    # Reports written before layouts existed describe a single zip.
-    raw = info.get("layout", "zip") if isinstance(info, dict) else "zip"
+    raw = report_layout(content)
     for layout in LAYOUTS:
         if raw == layout:
             return layout
@@ -153,14 +151,9 @@ def _layout(report: Path, content: Mapping[str, object], errors: list[str]) -> L
 
 def _parts(report: Path, content: Mapping[str, object], layout: Layout) -> dict[str, Path]:
     """Each part's role and where it is: beside the report, by the name the report gives."""
-    artifacts = content.get("artifacts")
-    raw_parts = artifacts.get("parts") if isinstance(artifacts, dict) else None
-    if isinstance(raw_parts, list) and raw_parts:
-        return {
-            str(part["role"]): report.parent / PurePath(str(part["path"])).name
-            for part in raw_parts
-            if isinstance(part, dict) and "role" in part and "path" in part
-        }
+    parts = report_parts(content, report)
+    if parts:
+        return parts
     # No parts recorded (an older or hand-written report): the builder's names.
     paths = output_paths(report.parent, report.name.removesuffix(REPORT_SUFFIX))[layout]
     roles = {"zip": ("function",), "layer": ("function", _LAYER_ROLE), "image": ("image-context",)}

@@ -9,7 +9,13 @@ import pytest
 
 from coldbrew.build.layout_choice import Layout
 from coldbrew.build.layouts import output_paths
-from coldbrew.build.report import read_report_json, report_candidates, report_path
+from coldbrew.build.report import (
+    read_report_json,
+    report_candidates,
+    report_layout,
+    report_parts,
+    report_path,
+)
 
 NAME = "minilm-l6-v2-py312-x86_64"
 # (layout, index of the part in output_paths): every file or directory a build writes.
@@ -71,3 +77,27 @@ def test_the_builders_zip_has_one_candidate_and_a_bare_suffix_is_not_stripped() 
     # The builder writes its report at report_path(NAME.zip): never anywhere else.
     assert report_candidates(Path(f"/d/{NAME}.zip")) == (Path(f"/d/{NAME}.report.json"),)
     assert report_candidates(Path("/d/-layer.zip")) == (Path("/d/-layer.report.json"),)
+
+
+def test_report_layout_reads_the_layout_choice_and_defaults_to_zip() -> None:
+    assert report_layout({"layout": {"layout": "layer", "reason": "..."}}) == "layer"
+    assert report_layout({"layout": "image"}) == "image"
+    assert report_layout({}) == "zip"  # a report from before layouts: one zip
+
+
+def test_report_parts_are_found_beside_the_report_by_name() -> None:
+    report = {
+        "artifacts": {
+            "parts": [
+                {"role": "function", "path": "/build/host/dist/x-function.zip"},
+                {"role": "layer", "path": "dist/x-layer.zip"},
+                {"role": "", "path": "ignored.zip"},
+                "not a part",
+            ]
+        }
+    }
+    assert report_parts(report, Path("/moved/x.report.json")) == {
+        "function": Path("/moved/x-function.zip"),
+        "layer": Path("/moved/x-layer.zip"),
+    }
+    assert report_parts({}, Path("/d/x.report.json")) == {}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from coldbrew.errors import ConfigurationError
@@ -154,6 +155,35 @@ def read_report_json(artifact: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigurationError(f"build report {path} is not a JSON object")
     return data
+
+
+def report_layout(report: Mapping[str, Any]) -> str:
+    """The layout a build report describes (``zip``, ``layer`` or ``image``), unchecked.
+
+    The report's ``layout`` is the builder's layout choice,
+    ``{"layout": "layer", "reason": ...}``; a report written before layouts
+    existed has none and describes a single zip.
+    """
+    choice = report.get("layout")
+    if isinstance(choice, Mapping):
+        return str(choice.get("layout") or "zip")
+    return str(choice) if choice else "zip"
+
+
+def report_parts(report: Mapping[str, Any], report_file: Path) -> dict[str, Path]:
+    """Each part's role (``function``, ``layer``, ``image-context``) -> its file.
+
+    The report records paths relative to wherever the build ran, so each part
+    is looked up by its name beside ``report_file``: a ``dist/`` that was
+    moved or copied still resolves. ``{}`` for a report that lists no parts.
+    """
+    artifacts = report.get("artifacts")
+    parts = artifacts.get("parts") if isinstance(artifacts, Mapping) else None
+    found: dict[str, Path] = {}
+    for part in parts if isinstance(parts, list) else []:
+        if isinstance(part, Mapping) and part.get("role") and part.get("path"):
+            found[str(part["role"])] = report_file.parent / PurePath(str(part["path"])).name
+    return found
 
 
 def render(report: BuildReport, *, top: int = 12) -> Any:

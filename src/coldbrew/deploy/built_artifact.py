@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from coldbrew.build.archive import sha256_file
-from coldbrew.build.report import read_report_json, report_path
+from coldbrew.build.report import read_report_json, report_layout, report_path
 from coldbrew.errors import DeployError
 
 _NOT_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
@@ -48,7 +48,7 @@ def read_build(artifact: Path) -> tuple[Mapping[str, Any], str]:
             f"{artifact} has no build report ({report_path(artifact).name}) naming its python "
             "and arch: build it with `coldbrew build`"
         )
-    layout = str((report.get("layout") or {}).get("layout", "zip"))
+    layout = report_layout(report)
     if layout != "zip":
         raise DeployError(
             f"{artifact} was built with the {layout} layout; coldbrew deploy ships one zip: "

@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coldbrew.build.report import REPORT_SUFFIX, read_report_json, report_path
+from coldbrew.build.report import (
+    REPORT_SUFFIX,
+    read_report_json,
+    report_layout,
+    report_parts,
+    report_path,
+)
 from coldbrew.errors import EmulationError
 
 
@@ -58,7 +64,7 @@ def resolve_artifact(path: Path) -> FunctionArtifact:
         )
     report = read_report_json(path)
     where = report_path(path)
-    layout = _layout(report)
+    layout = report_layout(report)
     if layout == "image":
         raise EmulationError(
             f"{path} is a container-image build, which the local emulator cannot run "
@@ -74,7 +80,7 @@ def resolve_artifact(path: Path) -> FunctionArtifact:
         )
     if not given_report:
         return FunctionArtifact(path, (), report, layout)  # as it was before layouts
-    function = _parts(report, where).get("function")
+    function = report_parts(report, where).get("function")
     if function is None and report.get("artifact"):
         function = where.parent / Path(str(report["artifact"])).name  # a report from before parts
     if function is None:
@@ -88,7 +94,7 @@ def resolve_artifact(path: Path) -> FunctionArtifact:
 def _layer_build(
     path: Path, report: Mapping[str, Any], where: Path, given_report: bool
 ) -> FunctionArtifact:
-    parts = _parts(report, where)
+    parts = report_parts(report, where)
     function, layer = parts.get("function"), parts.get("layer")
     if function is None or layer is None:
         raise EmulationError(
@@ -105,25 +111,6 @@ def _layer_build(
     _require(function, "function zip", where)
     _require(layer, "layer zip", where)
     return FunctionArtifact(function, (layer,), report, "layer")
-
-
-def _layout(report: Mapping[str, Any]) -> str:
-    # The report's "layout" is the layout choice: {"layout": "layer", "reason": ...}.
-    choice = report.get("layout")
-    if isinstance(choice, Mapping):
-        return str(choice.get("layout") or "zip")
-    return str(choice) if choice else "zip"
-
-
-def _parts(report: Mapping[str, Any], where: Path) -> dict[str, Path]:
-    """Each part's role -> its file, by the name the report lists, beside the report."""
-    artifacts = report.get("artifacts")
-    parts = artifacts.get("parts", []) if isinstance(artifacts, Mapping) else []
-    found: dict[str, Path] = {}
-    for part in parts if isinstance(parts, list) else []:
-        if isinstance(part, Mapping) and part.get("role") and part.get("path"):
-            found[str(part["role"])] = where.parent / Path(str(part["path"])).name
-    return found
 
 
 def _require(part: Path, what: str, where: Path) -> None:
