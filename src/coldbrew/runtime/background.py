@@ -20,37 +20,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-# typing for mypy only: the handler imports this module before the session
-# starts loading, and typing (~2.6 ms to import) would delay that start.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Generic, TypeVar
 
-    T = TypeVar("T")
-else:
-
-    class Generic:
-        """Run-time stand-in for typing.Generic: ``Background[X]`` is ``Background``."""
-
-        __slots__ = ()
-
-        def __class_getitem__(cls, item: object) -> type:
-            return cls
-
-    T = None
-
-
-class Background(Generic[T]):
+class Background:
     """Runs ``target()`` on a new thread at once; :meth:`result` waits for it.
 
     :meth:`result` returns what ``target`` returned or raises what it raised:
     the same exception object, so its type and message are what a direct call
     would have produced (the traceback also shows the thread's frames).
+
+    Not generic: ``typing.Generic`` would import ``typing`` (~2.6 ms) before the
+    session starts; the one caller checks the type of what it gets back.
     """
 
-    def __init__(self, target: Callable[[], T], *, name: str) -> None:
+    def __init__(self, target: Callable[[], object], *, name: str) -> None:
         self._target = target
-        self._value: tuple[T] | None = None  # a 1-tuple once target returned (T may be None)
+        self._value: tuple[object] | None = None  # a 1-tuple once target returned (None is a value)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=name)
         self._thread.start()
@@ -65,7 +49,7 @@ class Background(Generic[T]):
         """Block until ``target`` has returned or raised."""
         self._thread.join()
 
-    def result(self) -> T:
+    def result(self) -> object:
         """``target``'s return value, or its exception raised here."""
         self.wait()
         if self._error is not None:

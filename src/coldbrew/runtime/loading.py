@@ -75,7 +75,7 @@ class LoadingEmbedder:
         self._intra_op_threads = intra_op_threads
         self._batch_size = batch_size
         self._embedder: OnnxEmbedder | None = None
-        self._session: Background[Session] | None = None
+        self._session: Background | None = None
         if background:
             # Nothing is checked first: if the model is missing, the thread
             # fails and result() reports the missing file, as a sequential load does.
@@ -121,5 +121,6 @@ class LoadingEmbedder:
                 self._session.wait()
             raise
         session = self._create_session() if self._session is None else self._session.result()
+        assert isinstance(session, Session)  # what _create_session returns
         self._embedder = OnnxEmbedder(session, tokenizer, info, batch_size=self._batch_size)
         return self._embedder

@@ -49,18 +49,6 @@ class EmbeddingService:
             "/health": {"GET": self._health_route, "HEAD": self._health_route},
         }
 
-    @classmethod
-    def load(cls, config: RuntimeConfig) -> EmbeddingService:
-        """Load the ONNX model named by ``config`` (the expensive, init-time step)."""
-        from coldbrew.runtime.embedder import OnnxEmbedder
-
-        embedder = OnnxEmbedder.load(
-            config.model_dir,
-            intra_op_threads=config.intra_op_threads,
-            batch_size=config.batch_size,
-        )
-        return cls(embedder, config)
-
     @property
     def model(self) -> ModelInfo:
         """The loaded model's name and shape."""
