@@ -16,9 +16,8 @@ from coldbrew.capacity.huawei import load_huawei
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.capacity.traces import detect_format, load_trace
 from coldbrew.errors import TrafficDataError
-from shared_traces import TRACES
+from shared_traces import HUAWEI, TRACES, require
 
-HUAWEI = TRACES / "huawei_region4_5min.csv"
 AZURE_INVOCATIONS = TRACES / "azure2019_example_invocations.csv"
 AZURE_MEMORY = TRACES / "azure2019_example_memory.csv"
 
@@ -36,13 +35,6 @@ HUAWEI_RATES = {
 }
 
 HUAWEI_HEADER = "date,1---2---pool3-300-128,4---5---pool6-900-1024\n"
-
-
-def _require(path: Path) -> Path:
-    # The shared traces are part of the environment; their absence is a
-    # failure to report, never a reason to skip.
-    assert path.is_file(), f"missing shared trace {path}"
-    return path
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -79,7 +71,7 @@ def _raises_at(
 
 @pytest.fixture(scope="module")
 def huawei() -> list[TrafficSeries]:
-    return load_trace(_require(HUAWEI))
+    return load_trace(require(HUAWEI))
 
 
 def test_huawei_real_trace_shape_and_names(huawei: list[TrafficSeries]) -> None:
@@ -126,7 +118,7 @@ def test_huawei_mean_rates_and_concurrency(huawei: list[TrafficSeries]) -> None:
 
 
 def test_azure2019_sample_format_with_memory() -> None:
-    series = load_trace(_require(AZURE_INVOCATIONS), memory=_require(AZURE_MEMORY))
+    series = load_trace(require(AZURE_INVOCATIONS), memory=require(AZURE_MEMORY))
     assert detect_format(AZURE_INVOCATIONS) == "azure2019"
     assert len(series) == 4
     assert [s.memory_mb for s in series] == [120, 176, 170, 112]
@@ -335,11 +327,11 @@ def test_unknown_header_names_the_file_and_lists_formats(tmp_path: Path) -> None
 
 def test_dispatch_refusals(tmp_path: Path) -> None:
     with pytest.raises(TrafficDataError, match="memory file, not a trace"):
-        load_trace(_require(AZURE_MEMORY))
+        load_trace(require(AZURE_MEMORY))
     with pytest.raises(TrafficDataError, match="unknown trace format 'parquet'"):
-        load_trace(_require(HUAWEI), format="parquet")
+        load_trace(require(HUAWEI), format="parquet")
     with pytest.raises(TrafficDataError, match="unknown fill policy"):
-        load_trace(_require(HUAWEI), fill="zero")
+        load_trace(require(HUAWEI), fill="zero")
     with pytest.raises(TrafficDataError, match="only supported for azure2019"):
         load_trace([HUAWEI, HUAWEI])
     with pytest.raises(TrafficDataError, match="different formats"):
