@@ -30,6 +30,8 @@ class FakeEmbedder:
     def embed(self, texts: Sequence[str]) -> Any:
         if self.fail:
             raise RuntimeError("boom")
+        for text in texts:  # as the Rust tokenizer does on the way in
+            text.encode("utf-8")
         self.calls.append(list(texts))
         rows = np.array([[len(t) + 1, 1, 0, 0] for t in texts], dtype=np.float32)
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
@@ -158,3 +160,41 @@ def test_direct_invocation_returns_body_or_error() -> None:
     assert refused["status"] == 413 and refused["error"]["code"] == "payload_too_large"
     not_object = adapter(["hello"], CONTEXT)
     assert not_object["status"] == 400
+
+
+def _with(event: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {**event, **changes}
+
+
+@pytest.mark.parametrize(
+    ("event", "needle"),
+    [
+        (url_event("POST", "/embed", '{"inputs": ["\\ud800"]}'), "lone surrogate"),
+        (_with(url_event("POST", "/embed"), body='{"inputs": ["\ud800"]}'), "not UTF-8"),
+        (url_event("POST", "/embed", '{"inputs": [' + "1" * 4500 + "]}"), "too many digits"),
+        (url_event("POST", "/embed", "[" * 30_000 + "]" * 30_000), "nested too deeply"),
+        (url_event("POST", "/embed", '{"inputs": ["", "x"]}'), "inputs[0] is empty"),
+        (_with(url_event("POST", "/embed"), body=["not", "a", "string"]), "body must be a string"),
+        (_with(url_event("POST", "/embed", "{}"), headers=["h"]), "headers must be an object"),
+        (_with(url_event("POST", "/embed", "{}"), headers={"a": [[1]]}), "string values"),
+        (_with(url_event("GET", "/health"), rawPath=[[["/"]]]), "must be strings"),
+        (url_event("GET", "/" + "x" * 100_000), "no route for"),
+    ],
+)
+def test_odd_but_valid_events_are_4xx_naming_the_problem(
+    event: dict[str, Any], needle: str
+) -> None:
+    adapter, _ = make()
+    status, body, _ = call(adapter, event)
+    assert 400 <= status < 500, body
+    assert needle in body["error"]["message"] and len(body["error"]["message"]) < 400
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"inputs": ["\ud800"]}, {"inputs": "\t"}, {1: "x", "a": "b"}, {"inputs": [], "k" * 10**6: 1}],
+)
+def test_direct_invocation_of_odd_payloads_is_refused_not_raised(payload: Any) -> None:
+    adapter, _ = make()
+    refused = adapter(payload, CONTEXT)
+    assert refused["status"] == 400 and len(refused["error"]["message"]) < 400

@@ -37,6 +37,8 @@ class FakeEmbedder:
     def embed(self, texts: Sequence[str]) -> list[array[float]]:
         if self.fail:
             raise RuntimeError("model exploded")
+        for text in texts:  # as the Rust tokenizer does on the way in
+            text.encode("utf-8")
         self.calls.append(list(texts))
         return [array("f", [1.0, 0.0] if len(t) % 2 else [0.0, 1.0]) for t in texts]
 
@@ -168,6 +170,28 @@ def test_refused_input_fails_without_a_traceback(body: Any, error_type: str) -> 
     assert failures(reply) == ["m-1"]
     assert list(sink.objects) == ["results/m-2.json"]
     assert logged[0]["errorType"] == error_type and "traceback" not in logged[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ('{"inputs": [' + "9" * 5000 + "]}", "too many digits"),
+        ('{"inputs": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply"),
+        ('{"inputs": ["fine", "\\udc00"]}', "lone surrogate"),
+        ('{"inputs": ["\ud800"]}', "not UTF-8"),
+        ('{"inputs": ["  "]}', "only whitespace"),
+        ('{"inputs": [NaN]}', "NaN is not JSON"),
+        ('{"id": ' + "[" * 400 + "]" * 400 + ', "inputs": ["a"]}', "'id' must be"),
+    ],
+)
+def test_valid_json_python_cannot_take_is_bad_input_not_a_bug(body: str, needle: str) -> None:
+    adapter, sink, logged = make()
+    reply = adapter(batch(record("m-1", body), record("m-2", {"inputs": ["ok"]})))
+    assert failures(reply) == ["m-1"]
+    assert list(sink.objects) == ["results/m-2.json"]
+    (line,) = logged
+    assert (line["stage"], line["errorType"]) == ("parse", "InvalidRequestError")
+    assert needle in line["message"] and "traceback" not in line
 
 
 def test_a_record_that_is_not_sqs_fails_alone() -> None:

@@ -28,13 +28,15 @@ from coldbrew.errors import InvalidRequestError
 from coldbrew.platforms.aws_sqs import SqsBatchAdapter, SqsService, is_sqs_event
 from coldbrew.platforms.http_errors import error_response
 from coldbrew.platforms.result_sink import ResultSink
-from coldbrew.runtime.contract import Request, Response
+from coldbrew.runtime.contract import Request, Response, text_body
 
 
 class Service(SqsService, Protocol):
     """The part of :class:`~coldbrew.runtime.service.EmbeddingService` this adapter uses."""
 
     def handle(self, request: Request) -> Response: ...
+
+    def embed_payload(self, payload: object) -> Response: ...
 
 
 def is_http_event(event: object) -> bool:
@@ -49,6 +51,11 @@ def request_from_http_event(event: Mapping[str, Any], request_id: str) -> Reques
     """Turn a payload-format-2.0 event into a :class:`Request`."""
     http = event["requestContext"]["http"]
     raw_body = event.get("body") or ""
+    if not isinstance(raw_body, str):
+        raise InvalidRequestError(f"event body must be a string, got {type(raw_body).__name__}")
+    raw_headers = event.get("headers") or {}
+    if not isinstance(raw_headers, Mapping):
+        raise InvalidRequestError("event headers must be an object of names to values")
     if event.get("isBase64Encoded"):
         try:
             # binascii, not base64: the C module costs nothing at cold start.
@@ -58,14 +65,19 @@ def request_from_http_event(event: Mapping[str, Any], request_id: str) -> Reques
                 "request body is marked base64 but is not valid base64"
             ) from None
     else:
-        body = raw_body.encode("utf-8")
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        body = text_body(raw_body)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in raw_headers.items()):
+        raise InvalidRequestError("event headers must map names to string values")
+    method = http.get("method", "GET")
+    path = event.get("rawPath") or http.get("path") or "/"
+    if not isinstance(method, str) or not isinstance(path, str):
+        raise InvalidRequestError("event method and path (rawPath) must be strings")
     return Request(
-        method=str(http.get("method", "GET")),
-        path=str(event.get("rawPath") or http.get("path") or "/"),
+        method=method,
+        path=path,
         body=body,
         request_id=request_id,
-        headers=headers,
+        headers={k.lower(): v for k, v in raw_headers.items()},
     )
 
 

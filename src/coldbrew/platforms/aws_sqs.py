@@ -62,7 +62,14 @@ from typing import Any, Protocol
 from coldbrew.config import DEFAULT_RESULT_PREFIX
 from coldbrew.errors import ColdbrewError, ConfigurationError, InvalidRequestError
 from coldbrew.platforms.result_sink import ResultSink
-from coldbrew.runtime.contract import Limits, Response, parse_json_body
+from coldbrew.runtime.contract import (
+    EmbedRequest,
+    Limits,
+    Response,
+    json_type_name,
+    parse_embed_request,
+    parse_json_body,
+)
 
 #: What a result name (the message's ``id``, or its messageId) may look like.
 RESULT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -75,7 +82,7 @@ class SqsService(Protocol):
     @property
     def limits(self) -> Limits: ...
 
-    def embed_payload(self, payload: object) -> Response: ...
+    def embed(self, request: EmbedRequest) -> Response: ...
 
 
 def is_sqs_event(event: object) -> bool:
@@ -114,12 +121,14 @@ def split_result_id(payload: object, message_id: str) -> tuple[str, object]:
     """
     if isinstance(payload, dict) and "id" in payload:
         name = payload["id"]
-        if not isinstance(name, str) or not RESULT_ID.fullmatch(name):
-            raise InvalidRequestError(f"'id' must be {_ID_RULE}; got {name!r:.140}")
+        if not isinstance(name, str):
+            raise InvalidRequestError(f"'id' must be {_ID_RULE}; got {json_type_name(name)}")
+        if not RESULT_ID.fullmatch(name):
+            raise InvalidRequestError(f"'id' must be {_ID_RULE}; got {name[:140]!r}")
         return name, {k: v for k, v in payload.items() if k != "id"}
     if not RESULT_ID.fullmatch(message_id):
         raise InvalidRequestError(
-            f"messageId {message_id!r:.140} cannot name a result; send an 'id' ({_ID_RULE})"
+            f"messageId {message_id[:140]!r} cannot name a result; send an 'id' ({_ID_RULE})"
         )
     return message_id, payload
 
@@ -182,19 +191,22 @@ class SqsBatchAdapter:
         """Embed one message and store its result; False (and a log line) if it failed."""
         stage, name = "parse", None
         try:
-            if record.get("eventSource") != "aws:sqs":
-                raise InvalidRequestError(
-                    f"record eventSource is {record.get('eventSource')!r}, not 'aws:sqs'"
-                )
+            source = record.get("eventSource")
+            if source != "aws:sqs":
+                shown = repr(source[:40]) if isinstance(source, str) else json_type_name(source)
+                raise InvalidRequestError(f"record eventSource is {shown}, not 'aws:sqs'")
             body = record.get("body")
             if not isinstance(body, str):
-                raise InvalidRequestError("message body must be a string of JSON")
-            # surrogatepass: a lone surrogate escaped in the JSON event must be
-            # refused by the UTF-8 check below, not crash the encoder.
-            payload = parse_json_body(body.encode("utf-8", "surrogatepass"), self._service.limits)
+                raise InvalidRequestError(
+                    f"message body must be a string of JSON, got {json_type_name(body)}"
+                )
+            # The same checks as POST /embed: refused input is bad input
+            # (no traceback), whatever Python or UTF-8 could not take.
+            payload = parse_json_body(body, self._service.limits)
             name, payload = split_result_id(payload, message_id)
+            request = parse_embed_request(payload, self._service.limits)
             stage = "embed"
-            response = self._service.embed_payload(payload)
+            response = self._service.embed(request)
             document = {"id": name, "messageId": message_id, **response.body}
             stage = "store"
             sink.put(

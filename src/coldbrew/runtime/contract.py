@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 EXAMPLE_BODY = '{"inputs": ["a sentence to embed"]}'
 _ALLOWED_KEYS = ("inputs",)
+_NAMED_KEYS = 5  # unknown fields named in a refusal; the rest are counted
+_NAME_CHARS = 40  # characters of a field name quoted in a refusal
 
 
 class Request(Frozen):
@@ -88,13 +90,73 @@ class Limits(Frozen):
         self.max_body_bytes = max_body_bytes
 
 
-def _type_name(value: object) -> str:
+def json_type_name(value: object) -> str:
+    """The JSON name of a decoded value's type (``object``, ``array``, ``number``...)."""
     names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
     return names.get(type(value), "number" if isinstance(value, int | float) else "unknown")
 
 
-def parse_json_body(body: bytes, limits: Limits) -> Any:
-    """Decode a JSON body, refusing empty, oversized or malformed ones."""
+def _field_name(key: object) -> str:
+    """A field name fit for a message: quoted and cut short; non-strings by type."""
+    if not isinstance(key, str):
+        return f"<{json_type_name(key)} key>"
+    if len(key) > _NAME_CHARS:
+        return repr(key[:_NAME_CHARS]) + f"... ({len(key)} characters)"
+    return repr(key)
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python keeps the last of two equal names, other parsers the first: refusing
+    # them leaves no doubt which "inputs" was embedded.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidRequestError(
+                    f"request body has a duplicate field {_field_name(key)}; "
+                    "each name may appear once per object"
+                )
+            seen.add(key)
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise InvalidRequestError(f"request body is not valid JSON: {name} is not JSON (RFC 8259)")
+
+
+# Strict JSON (RFC 8259): no NaN/Infinity, no duplicate names.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates, parse_constant=_refuse_constant
+)
+
+
+def text_body(text: str) -> bytes:
+    """The UTF-8 bytes a body that arrived as text stands for.
+
+    A lone surrogate (which a JSON event's escapes can carry) is kept as the
+    invalid bytes it would be, for :func:`parse_json_body` to refuse as not
+    UTF-8, rather than crash the encoder.
+    """
+    return text.encode("utf-8", "surrogatepass")
+
+
+def parse_json_body(body: bytes | str, limits: Limits) -> Any:
+    """Decode a JSON body, refusing empty, oversized, malformed or undecodable ones.
+
+    ``body`` is the raw bytes of an HTTP body, or text that arrived inside an
+    event (an SQS message): text is checked as the UTF-8 it stands for, so a
+    lone surrogate in it is refused as not UTF-8. Valid JSON that Python
+    cannot hold (an integer past its digit limit, nesting past its recursion
+    limit) is refused too, by name: every body gets a 4xx, never a 500.
+    """
+    if isinstance(body, str):
+        if len(body) > limits.max_body_bytes:  # each character is at least a byte
+            raise PayloadTooLargeError(
+                f"request body is over {len(body)} bytes; "
+                f"the limit is {limits.max_body_bytes} bytes"
+            )
+        body = text_body(body)
     if len(body) > limits.max_body_bytes:
         raise PayloadTooLargeError(
             f"request body is {len(body)} bytes; the limit is {limits.max_body_bytes} bytes"
@@ -103,29 +165,50 @@ def parse_json_body(body: bytes, limits: Limits) -> Any:
         raise InvalidRequestError(f"request body is empty; send JSON such as {EXAMPLE_BODY}")
     try:
         text = body.decode("utf-8")  # RFC 8259: JSON between systems is UTF-8
-    except UnicodeDecodeError:
-        raise InvalidRequestError("request body is not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(
+            f"request body is not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
+    if text.startswith("\ufeff"):
+        raise InvalidRequestError(
+            "request body starts with a byte order mark (U+FEFF); send UTF-8 JSON without one"
+        )
     try:
-        return json.loads(text)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise InvalidRequestError(
             f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except ValueError:
+        # The one other ValueError json raises: int() past sys.get_int_max_str_digits().
+        raise InvalidRequestError(
+            "request body has a number with too many digits to decode"
+        ) from None
+    except RecursionError:
+        raise InvalidRequestError(
+            "request body is nested too deeply: arrays and objects inside one another"
         ) from None
 
 
 def parse_embed_request(payload: Any, limits: Limits) -> EmbedRequest:
     """Validate a decoded ``/embed`` payload.
 
-    ``inputs`` may be a list of strings or, for convenience, one string.
+    ``inputs`` may be a list of strings or, for convenience, one string. Each
+    must have some text that is not whitespace (a blank input would embed to
+    one constant vector, indistinguishable in an index), and be encodable as
+    UTF-8 (no lone surrogates, which JSON escapes such as ``"\\ud800"`` allow).
     """
     if not isinstance(payload, dict):
         raise InvalidRequestError(
-            f"request body must be a JSON object such as {EXAMPLE_BODY}, got {_type_name(payload)}"
+            f"request body must be a JSON object such as {EXAMPLE_BODY}, "
+            f"got {json_type_name(payload)}"
         )
-    unknown = sorted(set(payload) - set(_ALLOWED_KEYS))
+    unknown = sorted(_field_name(key) for key in payload if key not in _ALLOWED_KEYS)
     if unknown:
+        named = ", ".join(unknown[:_NAMED_KEYS])
+        more = f" and {len(unknown) - _NAMED_KEYS} more" if len(unknown) > _NAMED_KEYS else ""
         raise InvalidRequestError(
-            f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(_ALLOWED_KEYS)}"
+            f"unknown field(s) {named}{more}; allowed: {', '.join(_ALLOWED_KEYS)}"
         )
     if "inputs" not in payload:
         raise InvalidRequestError(f"missing field 'inputs'; send JSON such as {EXAMPLE_BODY}")
@@ -133,7 +216,9 @@ def parse_embed_request(payload: Any, limits: Limits) -> EmbedRequest:
     if isinstance(inputs, str):
         inputs = [inputs]
     if not isinstance(inputs, list):
-        raise InvalidRequestError(f"'inputs' must be an array of strings, got {_type_name(inputs)}")
+        raise InvalidRequestError(
+            f"'inputs' must be an array of strings, got {json_type_name(inputs)}"
+        )
     if not inputs:
         raise InvalidRequestError("'inputs' is empty; send at least one string")
     if len(inputs) > limits.max_inputs:
@@ -141,11 +226,28 @@ def parse_embed_request(payload: Any, limits: Limits) -> EmbedRequest:
             f"'inputs' has {len(inputs)} items; the limit is {limits.max_inputs} per request"
         )
     for index, text in enumerate(inputs):
-        if not isinstance(text, str):
-            raise InvalidRequestError(f"inputs[{index}] must be a string, got {_type_name(text)}")
-        if len(text) > limits.max_input_chars:
-            raise PayloadTooLargeError(
-                f"inputs[{index}] has {len(text)} characters; "
-                f"the limit is {limits.max_input_chars} per input"
-            )
+        _check_input(index, text, limits)
     return EmbedRequest(inputs=tuple(inputs))
+
+
+def _check_input(index: int, text: object, limits: Limits) -> None:
+    if not isinstance(text, str):
+        raise InvalidRequestError(f"inputs[{index}] must be a string, got {json_type_name(text)}")
+    if len(text) > limits.max_input_chars:
+        raise PayloadTooLargeError(
+            f"inputs[{index}] has {len(text)} characters; "
+            f"the limit is {limits.max_input_chars} per input"
+        )
+    if not text or text.isspace():
+        raise InvalidRequestError(
+            f"inputs[{index}] is empty or only whitespace; send text to embed "
+            "(every blank input would get the same vector)"
+        )
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidRequestError(
+                f"inputs[{index}] has a lone surrogate (U+{ord(text[exc.start]):04X}) "
+                f"at character {exc.start}, which UTF-8 cannot encode"
+            ) from None

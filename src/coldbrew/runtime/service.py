@@ -65,12 +65,13 @@ class EmbeddingService:
         methods = self._routes.get(path)
         if methods is None:
             known = ", ".join(sorted(self._routes))
-            raise NotFoundError(f"no route for {request.path!r}; known paths: {known}")
+            raise NotFoundError(f"no route for {_quoted(request.path)}; known paths: {known}")
         route = methods.get(request.method.upper())
         if route is None:
             allowed = tuple(sorted(methods))
             raise MethodNotAllowedError(
-                f"{request.method.upper()} is not allowed on {path}; use {', '.join(allowed)}",
+                f"{_quoted(request.method.upper())} is not allowed on {path}; "
+                f"use {', '.join(allowed)}",
                 allowed=allowed,
             )
         return route(request)
@@ -121,3 +122,8 @@ class EmbeddingService:
                 },
             },
         )
+
+
+def _quoted(text: str, limit: int = 100) -> str:
+    """``text`` quoted for a refusal, cut short: a caller's path may be megabytes."""
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")
