@@ -33,6 +33,8 @@ ORT_API_VERSION = 13
 # ORT_CLASS_RELEASE and the plain function pointers alike) from
 # ``struct OrtApi {`` in include/onnxruntime/core/session/onnxruntime_c_api.h
 # (microsoft/onnxruntime). Members are only ever appended, never reordered.
+# tests/unit/test_ort_api_table.py derives each index, arity and parameter kind
+# again from that header (vendored in tests/data/onnxruntime/).
 GET_ERROR_CODE = 1  # after CreateStatus (0)
 GET_ERROR_MESSAGE = 2
 CREATE_ENV = 3
@@ -109,7 +111,9 @@ _SIGNATURES: dict[int, tuple[Any, tuple[Any, ...]]] = {
     GET_ALLOCATOR_WITH_DEFAULT_OPTIONS: (_STATUS, (_OUT,)),
     ADD_SESSION_CONFIG_ENTRY: (_STATUS, (c_void_p, c_char_p, c_char_p)),
 }
-#: ORT_CLASS_RELEASE(X) members: ``void ReleaseX(OrtX*)``, by the X they free.
+#: The signature of every ORT_CLASS_RELEASE(X) member: ``void ReleaseX(OrtX* input)``.
+RELEASE_SIGNATURE: tuple[Any, tuple[Any, ...]] = (None, (c_void_p,))
+#: The ORT_CLASS_RELEASE members coldbrew calls, by the X they free.
 RELEASES = {
     "Env": RELEASE_ENV,
     "Status": RELEASE_STATUS,
@@ -202,7 +206,7 @@ class OrtLibrary:
         function = self._functions.get(index)
         if function is None:
             if index in RELEASES.values():
-                restype, argtypes = None, (c_void_p,)
+                restype, argtypes = RELEASE_SIGNATURE
             else:
                 restype, argtypes = _SIGNATURES[index]
             address = self._table[index]
