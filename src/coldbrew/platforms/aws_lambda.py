@@ -99,6 +99,7 @@ class LambdaAdapter:
     ``results`` makes the sink SQS results go to; it is called on the first
     SQS batch only, so the URL path never creates it. Without it every SQS
     message fails (and is logged), rather than be acknowledged unstored.
+    ``sqs_log`` receives the SQS path's failure lines (stderr by default).
     """
 
     def __init__(
@@ -107,9 +108,13 @@ class LambdaAdapter:
         *,
         results: Callable[[], ResultSink] | None = None,
         result_prefix: str = DEFAULT_RESULT_PREFIX,
+        sqs_log: Callable[[str], None] | None = None,
     ) -> None:
         self._service = service
-        self._sqs = SqsBatchAdapter(service, results, prefix=result_prefix)
+        if sqs_log is None:
+            self._sqs = SqsBatchAdapter(service, results, prefix=result_prefix)
+        else:
+            self._sqs = SqsBatchAdapter(service, results, prefix=result_prefix, log=sqs_log)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         request_id = str(getattr(context, "aws_request_id", "") or "local")
