@@ -418,12 +418,12 @@ def test_timeout_kills_the_sandbox_and_the_next_request_works(
     first_pid = served.json()["pid"]
     status, headers, body = served.request("/sleep")
     assert status == 502
-    error = json.loads(body)
-    assert error["errorType"] == "Sandbox.Timedout"
-    assert "Task timed out after 1.00 seconds" in error["errorMessage"]
-    assert error["requestId"] == headers["x-amzn-requestid"]
+    error = json.loads(body)["error"]
+    assert (error["code"], error["type"]) == ("function_error", "Sandbox.Timedout")
+    assert "Task timed out after 1.00 seconds" in error["message"]
+    assert error["request_id"] == headers["x-amzn-requestid"]
     assert any(
-        line.endswith(f"{error['requestId']} Task timed out after 1.00 seconds")
+        line.endswith(f"{error['request_id']} Task timed out after 1.00 seconds")
         for line in served.logs
     )
     # The whole process group is gone: the runtime and the handler's child.
@@ -446,10 +446,10 @@ def test_handler_error_is_a_502_and_the_sandbox_stays_warm(
     status, headers, body = served.request("/boom")
     assert status == 502
     assert headers["content-type"] == "application/json"
-    error = json.loads(body)
-    assert error["errorType"] == "ValueError"
-    assert error["errorMessage"] == "handler says no"
-    assert error["requestId"] == headers["x-amzn-requestid"]
+    error = json.loads(body)["error"]
+    assert (error["code"], error["type"]) == ("function_error", "ValueError")
+    assert error["message"] == "handler says no"
+    assert error["request_id"] == headers["x-amzn-requestid"]
     assert "[ERROR] ValueError: handler says no" in served.logs
     assert served.fn.records[-1].status is Status.FUNCTION_ERROR
     assert served.json("/ok")["pid"] == served.fn.records[0].sandbox_pid
@@ -463,10 +463,10 @@ def test_init_failure_is_a_502_and_does_not_wedge(
     for _ in range(2):
         status, headers, body = served.request()
         assert status == 502
-        error = json.loads(body)
-        assert error["errorType"] == "Runtime.ImportModuleError"
-        assert "module_that_does_not_exist" in error["errorMessage"]
-        assert error["requestId"] == headers["x-amzn-requestid"]
+        error = json.loads(body)["error"]
+        assert error["type"] == "Runtime.ImportModuleError"
+        assert "module_that_does_not_exist" in error["message"]
+        assert error["request_id"] == headers["x-amzn-requestid"]
     assert [r.status for r in served.fn.records] == [Status.INIT_ERROR] * 2
     assert any(
         line.startswith("INIT_REPORT ") and "Runtime.ImportModuleError" in line
@@ -482,9 +482,9 @@ def test_a_crash_is_a_502_and_the_next_request_gets_a_new_sandbox(
     first_pid = served.json()["pid"]
     status, _, body = served.request("/exit")
     assert status == 502
-    error = json.loads(body)
-    assert error["errorType"] == "Runtime.ExitError"
-    assert "exit status 3" in error["errorMessage"]
+    error = json.loads(body)["error"]
+    assert error["type"] == "Runtime.ExitError"
+    assert "exit status 3" in error["message"]
     assert served.json()["pid"] != first_pid
 
 
@@ -499,7 +499,7 @@ def test_a_body_over_6_mb_is_a_413(
         reply = sock.makefile("rb").read()
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
-    assert json.loads(body)["errorType"] == "RequestEntityTooLargeException"
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
     # Under 6 MB raw, but base64 grows it past the event limit.
     status, _, body = served.request(
         "/",
@@ -557,7 +557,7 @@ def test_past_max_concurrency_a_request_is_throttled(
     _wait_until(lambda: served.fn.emulator.sandbox_counts() == (0, 1))
     status, _, body = served.request("/")
     assert status == 429
-    assert json.loads(body)["errorType"] == "TooManyRequestsException"
+    assert json.loads(body)["error"]["type"] == "TooManyRequestsException"
     gate.touch()
     threads[0].join()
     assert results[0][0] == 200

@@ -284,10 +284,11 @@ def test_timeout_is_a_502_naming_the_timeout_and_request() -> None:
         )
     )
     assert response.status == 502
-    body = json.loads(response.body)
-    assert body["errorType"] == "Sandbox.Timedout"
-    assert "Task timed out after 1.00 seconds" in body["errorMessage"]
-    assert body["requestId"] == "req-9"
+    error = json.loads(response.body)["error"]
+    assert error["code"] == "function_error"
+    assert error["type"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in error["message"]
+    assert error["request_id"] == "req-9"
 
 
 @pytest.mark.parametrize("status", [Status.FUNCTION_ERROR, Status.CRASH, Status.INIT_ERROR])
@@ -295,19 +296,20 @@ def test_function_failures_are_502_json(status: Status) -> None:
     response = response_for(_result(status, error_type="ValueError", message="boom"))
     assert response.status == 502
     assert response.header("content-type") == "application/json"
-    assert json.loads(response.body)["errorType"] == "ValueError"
+    assert json.loads(response.body)["error"]["type"] == "ValueError"
 
 
 def test_throttle_is_a_429() -> None:
     response = response_for(_result(Status.THROTTLED, error_type="TooManyRequestsException"))
     assert response.status == 429
-    assert json.loads(response.body)["errorType"] == "TooManyRequestsException"
+    error = json.loads(response.body)["error"]
+    assert (error["code"], error["type"]) == ("too_many_requests", "TooManyRequestsException")
 
 
 def test_malformed_success_is_a_502() -> None:
     response = response_for(_result(Status.SUCCESS, b'{"statusCode": "nope"}'))
     assert response.status == 502
-    assert json.loads(response.body)["requestId"] == "req-9"
+    assert json.loads(response.body)["error"]["request_id"] == "req-9"
 
 
 # --- request bodies ---------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 Each request becomes a payload-format-2.0 event, runs through
 :meth:`Emulator.invoke_payload`, and the result is mapped back to HTTP.
-Failures answer in JSON: 502 for a handler error, a timeout, a crash or a
-failed init (naming the error type and request id), 429 when every sandbox is
-busy past the queue wait, 413 for a body or event over 6 MB. Every response
-carries ``x-amzn-RequestId``.
+Failures answer in the one JSON error shape (:mod:`.url_errors`): 502 for a
+handler error, a timeout, a crash or a failed init (naming Lambda's error
+type), 429 when every sandbox is busy past the queue wait, 413 for a body or
+event over 6 MB, 400/501 for framing that is malformed or not implemented
+(:mod:`.http_body`). Every response carries ``x-amzn-RequestId``.
 
 :class:`LocalFunctionUrl` bundles an emulator and this server for tests and
 the demo::
@@ -25,64 +26,21 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from coldbrew.emulate.emulator import Emulator, InvocationResult, new_trace_id
-from coldbrew.emulate.function_url_events import (
-    HttpRequest,
-    HttpResponse,
-    MalformedResponseError,
-    build_event,
-    map_result,
-)
-from coldbrew.emulate.http_body import BodyTooLargeError, MalformedBodyError, read_body
-from coldbrew.emulate.report import InvocationRecord, Status
+from coldbrew.emulate.function_url_events import HttpRequest, HttpResponse, build_event
+from coldbrew.emulate.http_body import read_body
+from coldbrew.emulate.http_handler import StrictRequestHandler
+from coldbrew.emulate.report import InvocationRecord
 from coldbrew.emulate.runtime_env import RuntimeEnvironment
 from coldbrew.emulate.settings import MAX_PAYLOAD_BYTES, EmulatorConfig
-from coldbrew.errors import EmulationError, PayloadTooLargeError
+from coldbrew.emulate.url_errors import error_response, response_for, response_for_error
+from coldbrew.errors import EmulationError, PayloadTooLargeError, RequestError
 
-_TOO_LARGE = (
-    f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
-)
-
-
-def response_for(result: InvocationResult) -> HttpResponse:
-    """The HTTP response a function URL gives for an invocation's result."""
-    if result.status is Status.SUCCESS:
-        try:
-            return map_result(result.payload)
-        except MalformedResponseError as exc:
-            return error_response(
-                HTTPStatus.BAD_GATEWAY, "Function.MalformedResponse", str(exc), result.request_id
-            )
-    if result.status is Status.THROTTLED:
-        return error_response(
-            HTTPStatus.TOO_MANY_REQUESTS,
-            "TooManyRequestsException",
-            "Rate Exceeded.",
-            result.request_id,
-        )
-    return error_response(
-        HTTPStatus.BAD_GATEWAY,
-        result.error_type or "Runtime.Unknown",
-        result.error_message or "the function failed",
-        result.request_id,
-    )
-
-
-def error_response(status: int, error_type: str, message: str, request_id: str) -> HttpResponse:
-    """A JSON error response naming the error type and request id."""
-    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    body = {
-        "message": "Rate Exceeded." if status == 429 else reason,
-        "errorType": error_type,
-        "errorMessage": message,
-        "requestId": request_id,
-    }
-    return HttpResponse(status, [("Content-Type", "application/json")], json.dumps(body).encode())
+__all__ = ["FunctionUrlServer", "LocalFunctionUrl", "response_for", "url_id"]
 
 
 def url_id(function_name: str) -> str:
@@ -90,12 +48,27 @@ def url_id(function_name: str) -> str:
     return hashlib.sha256(function_name.encode()).hexdigest()[:32]
 
 
+class Invoker(Protocol):
+    """What the front needs of an :class:`Emulator`; tests put a fast fake behind it."""
+
+    @property
+    def config(self) -> EmulatorConfig:
+        """The function's settings (its name and region go into events)."""
+        ...
+
+    def invoke_payload(
+        self, payload: bytes, *, request_id: str | None = None, trace_id: str | None = None
+    ) -> InvocationResult:
+        """Invoke with raw JSON bytes, as :meth:`Emulator.invoke_payload`."""
+        ...
+
+
 class FunctionUrlServer:
     """A threading HTTP server in front of ``emulator``; one thread per connection."""
 
     def __init__(
         self,
-        emulator: Emulator,
+        emulator: Invoker,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -202,7 +175,7 @@ class LocalFunctionUrl:
 
 
 class _Server(ThreadingHTTPServer):
-    emulator: Emulator
+    emulator: Invoker
     api_id: str
     now: Callable[[], datetime]
     daemon_threads = True
@@ -213,8 +186,8 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a real function URL allows
+# BaseHTTPRequestHandler is named again so linters see do_GET & co. as its overrides.
+class _Handler(StrictRequestHandler, BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # small responses would otherwise wait ~40 ms
     server_version = "coldbrew-function-url"
     timeout = 120  # idle keep-alive connections do not pin a thread forever
@@ -249,18 +222,10 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = str(uuid.uuid4())
         try:
             body = read_body(self.rfile, self.headers, MAX_PAYLOAD_BYTES)
-        except BodyTooLargeError:
-            self.close_connection = True  # the body was left unread
-            self._send(
-                error_response(413, "RequestEntityTooLargeException", _TOO_LARGE, request_id),
-                request_id,
-            )
-            return
-        except MalformedBodyError as exc:
-            self.close_connection = True
-            self._send(
-                error_response(400, "InvalidRequestException", str(exc), request_id), request_id
-            )
+        except RequestError as exc:
+            self.close_connection = True  # the rest of the body is unread
+            self.linger_on_close = True
+            self._send(response_for_error(exc, request_id), request_id)
             return
         raw_path, _, raw_query = self.path.partition("?")
         request = HttpRequest(
@@ -282,18 +247,25 @@ class _Handler(BaseHTTPRequestHandler):
             region=server.emulator.config.region,
             trace_id=trace_id,
         )
+        # Lambda's 6 MB limit is on the event's UTF-8 bytes: escaping non-ASCII
+        # text as \uXXXX would count an emoji three times over.
+        payload = json.dumps(event, ensure_ascii=False).encode()
         try:
             result = server.emulator.invoke_payload(
-                json.dumps(event).encode(), request_id=request_id, trace_id=trace_id
+                payload, request_id=request_id, trace_id=trace_id
             )
-        except PayloadTooLargeError:
+        except PayloadTooLargeError as exc:
             # Base64 grows a binary body by a third; the limit is on the event.
-            response = error_response(413, "RequestEntityTooLargeException", _TOO_LARGE, request_id)
+            response = error_response(413, exc.message, request_id)
         except EmulationError as exc:
-            response = error_response(502, "EmulationError", exc.message, request_id)
+            response = error_response(502, exc.message, request_id, error_type="EmulationError")
         else:
             response = response_for(result)
         self._send(response, request_id)
+
+    def error_reply(self, status: int, message: str) -> None:
+        request_id = str(uuid.uuid4())
+        self._send(error_response(status, message, request_id), request_id)
 
     def _send(self, response: HttpResponse, request_id: str) -> None:
         try:

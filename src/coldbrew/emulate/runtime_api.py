@@ -21,8 +21,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from coldbrew.emulate.http_body import BodyTooLargeError, MalformedBodyError, read_body
+from coldbrew.emulate.http_body import BodyTooLargeError, read_body
+from coldbrew.emulate.http_handler import StrictRequestHandler, status_phrase
 from coldbrew.emulate.settings import MAX_PAYLOAD_BYTES
+from coldbrew.errors import RequestError
 
 API_VERSION = "2018-06-01"
 _PREFIX = f"/{API_VERSION}/runtime"
@@ -150,8 +152,8 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+# BaseHTTPRequestHandler is named again so linters see do_GET & co. as its overrides.
+class _Handler(StrictRequestHandler, BaseHTTPRequestHandler):
     # Without this each small response waits on Nagle + delayed ACK: ~40 ms a call.
     disable_nagle_algorithm = True
     server_version = "coldbrew-runtime-api"
@@ -198,6 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = read_body(self.rfile, self.headers, MAX_PAYLOAD_BYTES)
         except BodyTooLargeError:
             self.close_connection = True  # the unread body makes the connection unusable
+            self.linger_on_close = True
             request_id = _request_id(path)
             if request_id is not None and self.api._finish(request_id):
                 self.api.events.put(_oversized_response(request_id))
@@ -207,9 +210,10 @@ class _Handler(BaseHTTPRequestHandler):
                 f"payload over {MAX_PAYLOAD_BYTES} bytes",
             )
             return
-        except MalformedBodyError as exc:
+        except RequestError as exc:  # malformed or unsupported framing
             self.close_connection = True
-            self._reply_json(HTTPStatus.BAD_REQUEST, "InvalidRequest", str(exc))
+            self.linger_on_close = True
+            self._reply_json(HTTPStatus(exc.status_code), "InvalidRequest", exc.message)
             return
         error_type = self.headers.get(_ERROR_TYPE_HEADER)
         # An after-restore hook failing is, for the caller, a failed init.
@@ -229,6 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
         kind = EventKind.RESPONSE if path.endswith("/response") else EventKind.ERROR
         self.api.events.put(RuntimeEvent(kind, request_id, body, error_type))
         self._reply_json(HTTPStatus.ACCEPTED, None, "OK")
+
+    def error_reply(self, status: int, message: str) -> None:
+        # The Runtime API's own error shape; awslambdaric only quotes the body.
+        error_type = status_phrase(status).replace(" ", "").replace("-", "")
+        self._reply_json(HTTPStatus(status), error_type, message)
 
     def _reply_json(self, status: HTTPStatus, error_type: str | None, message: str) -> None:
         if error_type is None:
