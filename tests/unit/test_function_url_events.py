@@ -10,7 +10,7 @@ from email.message import Message
 
 import pytest
 
-from coldbrew.emulate.emulator import InvocationResult
+from coldbrew.emulate.emulator import InvocationResult, event_payload
 from coldbrew.emulate.function_url import response_for
 from coldbrew.emulate.function_url_events import (
     HttpRequest,
@@ -342,3 +342,18 @@ def test_bodies_over_the_limit_are_refused_unread() -> None:
             _headers(Transfer_Encoding="chunked"),
             9,
         )
+
+
+# --- the event's size, as Lambda counts it -------------------------------------------
+
+
+def test_the_event_is_counted_in_utf8_bytes_not_escapes() -> None:
+    text = "\N{GRINNING FACE}" * 1000
+    payload = event_payload({"body": text})
+    assert len(payload) == len(json.dumps({"body": ""})) + 4 * 1000
+    assert json.loads(payload) == {"body": text}
+
+
+def test_a_lone_surrogate_keeps_its_escape() -> None:
+    payload = event_payload({"body": "a\ud800b"})
+    assert payload == b'{"body": "a\\ud800b"}'

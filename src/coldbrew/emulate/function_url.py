@@ -19,7 +19,6 @@ the demo::
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Protocol
 
-from coldbrew.emulate.emulator import Emulator, InvocationResult, new_trace_id
+from coldbrew.emulate.emulator import Emulator, InvocationResult, event_payload, new_trace_id
 from coldbrew.emulate.function_url_events import HttpRequest, HttpResponse, build_event
 from coldbrew.emulate.http_body import read_body
 from coldbrew.emulate.http_handler import StrictRequestHandler
@@ -247,12 +246,9 @@ class _Handler(StrictRequestHandler, BaseHTTPRequestHandler):
             region=server.emulator.config.region,
             trace_id=trace_id,
         )
-        # Lambda's 6 MB limit is on the event's UTF-8 bytes: escaping non-ASCII
-        # text as \uXXXX would count an emoji three times over.
-        payload = json.dumps(event, ensure_ascii=False).encode()
         try:
             result = server.emulator.invoke_payload(
-                payload, request_id=request_id, trace_id=trace_id
+                event_payload(event), request_id=request_id, trace_id=trace_id
             )
         except PayloadTooLargeError as exc:
             # Base64 grows a binary body by a third; the limit is on the event.
