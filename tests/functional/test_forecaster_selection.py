@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from coldbrew.capacity.selection import Selection, select_forecaster
 from coldbrew.capacity.traces import load_trace
 from coldbrew.cli import main
-from shared_traces import HUAWEI, require
+from trace_files import HUAWEI, require
 
 TRAIN_BINS = 21 * 288  # 21 days of 5-minute bins
 #: A function where no model beat seasonal naive daily when this test was written.

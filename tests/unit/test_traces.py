@@ -3,6 +3,7 @@ malformed, gappy and per-invocation files written to tmp_path."""
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,7 @@ from coldbrew.capacity.huawei import load_huawei
 from coldbrew.capacity.series import TrafficSeries
 from coldbrew.capacity.traces import detect_format, load_trace
 from coldbrew.errors import TrafficDataError
-from shared_traces import HUAWEI, TRACES, require
-
-AZURE_INVOCATIONS = TRACES / "azure2019_example_invocations.csv"
-AZURE_MEMORY = TRACES / "azure2019_example_memory.csv"
+from trace_files import AZURE_INVOCATIONS, AZURE_MEMORY, HUAWEI, IN_REPOSITORY, TRACES, require
 
 # Requests/s over the 30 days, computed independently of the parser
 # (sum of the column / 2,592,000 s).
@@ -64,6 +62,31 @@ def _raises_at(
 ) -> AbstractContextManager[pytest.ExceptionInfo[TrafficDataError]]:
     """The error names ``path`` and ``line`` first, as ``file:line: message``."""
     return pytest.raises(TrafficDataError, match=f"^{re.escape(f'{path}:{line}: ')}.*{message}")
+
+
+# --- where the traces come from ------------------------------------------------
+
+
+def test_traces_ship_with_the_repository() -> None:
+    """A clone alone has them: by default they are read from tests/data/traces."""
+    project = IN_REPOSITORY.parent.parent.parent
+    assert IN_REPOSITORY.is_relative_to(project)
+    for path in (HUAWEI, AZURE_INVOCATIONS, AZURE_MEMORY):
+        assert (IN_REPOSITORY / path.name).is_file(), path.name
+    if "COLDBREW_TRACES" not in os.environ:
+        assert TRACES == IN_REPOSITORY
+
+
+def test_nothing_reads_traces_from_beside_the_project() -> None:
+    project = IN_REPOSITORY.parent.parent.parent
+    pattern = re.compile(r"\.\./shared|[\"']shared[\"']\s*/\s*[\"']traces")
+    offenders = [
+        str(path.relative_to(project))
+        for folder in ("src", "tests", "infra")
+        for path in (project / folder).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
 
 
 # --- the real Huawei trace ---------------------------------------------------
