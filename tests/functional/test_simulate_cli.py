@@ -95,3 +95,42 @@ def test_sweep_draws_the_frontier_and_compares_with_target_tracking(tmp_path: Pa
     assert row["tt_cold_starts"] >= 0 and row["tt_cost_usd"] > 0
     png = out.with_suffix(".png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _flat_trace(path: Path, per_bin: float, *, days: int, missing: range = range(0)) -> Path:
+    """A Huawei-format trace of ``per_bin`` requests per 5-minute bin; ``missing`` bins left out."""
+    start = datetime(2016, 7, 1, tzinfo=UTC)
+    lines = [f"date,{NAME}"]
+    for i in range(days * 288):
+        if i not in missing:
+            stamp = (start + timedelta(minutes=5 * i)).strftime("%Y-%m-%d %H:%M:%S")
+            lines.append(f"{stamp},{per_bin}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_trace_too_big_to_replay_is_refused_in_one_line(tmp_path: Path) -> None:
+    # 10^7 requests per 5-minute bin: 1.2e8 in an hour's block, about 19 GB to replay.
+    trace = _flat_trace(tmp_path / "huge.csv", 1e7, days=5)
+    for extra in ([], ["--sweep"], ["--policy", "oracle"]):
+        result = CliRunner().invoke(main, ["simulate", str(trace), "--train-days", "4", *extra])
+        assert result.exit_code == 1, result.output
+        assert "MemoryError" not in result.output and "Traceback" not in result.output
+        assert "internal error" not in result.output
+        (line,) = result.output.strip().splitlines()
+        assert "120,000,000" in line and "limit of 2,000,000" in line
+        assert "--function" in line
+
+
+def test_filled_bins_are_said_before_the_replay(tmp_path: Path) -> None:
+    # A week of 5-minute rows missing from a 12-day trace: filled, and said so.
+    week = range(3 * 288, 10 * 288)
+    trace = _flat_trace(tmp_path / "gappy.csv", 30.0, days=12, missing=week)
+    result = CliRunner().invoke(
+        main,
+        ["simulate", str(trace), "--train-days", "11", "--policy", "on-demand"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{NAME}: 2016 of 3456 bins had no data" in result.output
+    assert "filled by linear interpolation" in result.output

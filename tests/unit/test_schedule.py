@@ -129,6 +129,22 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return mutate
 
 
+def test_files_with_and_without_the_trace_gap_record_read(tmp_path: Path) -> None:
+    # tune records a trace's filled bins under forecaster.trace_gaps; files written
+    # before it (no such key) and after both read, and the record survives the trip.
+    gaps = {
+        "note": "2016 of 3456 bins had no data (...)",
+        "filled_bins": 2016,
+        "filled_in_training": 2016,
+    }
+    with_gaps = _valid()
+    with_gaps["forecaster"] = {**with_gaps["forecaster"], "trace_gaps": gaps}
+    assert parse_schedule(with_gaps).forecaster["trace_gaps"] == gaps
+    assert "trace_gaps" not in parse_schedule(_valid()).forecaster
+    path = write_schedule(parse_schedule(with_gaps), tmp_path / "schedule.json")
+    assert read_schedule(path).forecaster["trace_gaps"] == gaps
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [

@@ -7,16 +7,19 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from coldbrew.capacity.day_forecast import forecast_day, peak_bins, recent_whole_days
-from coldbrew.capacity.series import TrafficSeries
-from coldbrew.capacity.tuner import (
-    TunerSettings,
+from coldbrew.capacity.erlang import (
+    concurrency_lower_bound,
     erlang_b,
     erlang_b_table,
     required_concurrency,
-    tune,
 )
+from coldbrew.capacity.series import TrafficSeries
+from coldbrew.capacity.tuner import MAX_ACCOUNT_CONCURRENCY, TunerSettings, tune
 from coldbrew.errors import ConfigurationError, TrafficDataError
 
 HOUR = 3600
@@ -54,6 +57,14 @@ def test_erlang_b_is_stable_where_factorials_overflow() -> None:
     assert all(x >= y for x, y in pairwise(table))  # decreasing in c
 
 
+def test_erlang_b_past_saturation_matches_the_recurrence() -> None:
+    # load > servers takes the series; it must agree with the recurrence.
+    for servers, load in ((1, 1.5), (10, 30.0), (900, 901.0), (900, 3.3e8), (5000, 6000.0)):
+        assert erlang_b(servers, load) == pytest.approx(
+            erlang_b_table(servers, load)[-1], rel=1e-12
+        )
+
+
 def test_erlang_b_refuses_nonsense() -> None:
     with pytest.raises(ConfigurationError):
         erlang_b(-1, 1.0)
@@ -66,32 +77,75 @@ def test_erlang_b_refuses_nonsense() -> None:
 # --- required concurrency -------------------------------------------------------------
 
 
+def _need(rate: float, duration_s: float, epsilon: float) -> int:
+    """required_concurrency well within a generous cap (these loads never reach it)."""
+    level = required_concurrency(rate, duration_s, epsilon, ceiling=10_000)
+    assert level is not None
+    return level
+
+
 def test_required_concurrency_is_the_least_level_meeting_epsilon() -> None:
     # a = 20 req/s x 0.1 s = 2 Erlangs: B(4, 2) = 0.095 > 0.05 >= B(5, 2) = 0.037.
-    assert required_concurrency(20.0, 0.1, 0.05) == 5
+    assert _need(20.0, 0.1, 0.05) == 5
     for rate in (0.5, 3.0, 40.0, 400.0):
         for eps in (0.2, 0.01, 0.001):
-            c = required_concurrency(rate, 0.1, eps)
+            c = _need(rate, 0.1, eps)
             assert erlang_b(c, rate * 0.1) <= eps < erlang_b(c - 1, rate * 0.1)
 
 
 def test_required_concurrency_is_monotone_in_rate_and_epsilon() -> None:
     rates = [0.0, 0.01, 0.5, 1.0, 5.0, 10.0, 50.0, 100.0, 1000.0]
-    levels = [required_concurrency(r, 0.1, 0.01) for r in rates]
+    levels = [_need(r, 0.1, 0.01) for r in rates]
     assert levels == sorted(levels)
     assert levels[0] == 0  # no arrivals, nothing to block
     epsilons = [0.5, 0.2, 0.1, 0.05, 0.01, 0.001, 0.0001]
-    by_eps = [required_concurrency(50.0, 0.1, e) for e in epsilons]
+    by_eps = [_need(50.0, 0.1, e) for e in epsilons]
     assert by_eps == sorted(by_eps)
     assert by_eps[0] < by_eps[-1]
 
 
 def test_required_concurrency_is_not_mean_times_a_factor() -> None:
     # At low load the queueing tail dominates: 1 Erlang needs 5 for 1% (not 1.x).
-    assert required_concurrency(10.0, 0.1, 0.01) == 5
+    assert _need(10.0, 0.1, 0.01) == 5
     # At high load the relative headroom shrinks (square-root staffing).
-    big = required_concurrency(5000.0, 0.1, 0.01)
+    big = _need(5000.0, 0.1, 0.01)
     assert 500 < big < 540
+
+
+def test_required_concurrency_beyond_the_ceiling_is_none_at_once() -> None:
+    # 10^12 requests per 5-minute bin at 100 ms: 3.3e8 Erlangs. Uncapped, the search
+    # walked 3.3e8 levels; the bound answers before any.
+    rate = 1e12 / 300
+    assert required_concurrency(rate, 0.1, 0.01, ceiling=900) is None
+    assert concurrency_lower_bound(rate * 0.1, 0.01) > 900
+    # Just past the cap: the need (526 for 500 Erlangs) is found, or None under it.
+    assert required_concurrency(5000.0, 0.1, 0.01, ceiling=600) == _need(5000.0, 0.1, 0.01)
+    assert required_concurrency(5000.0, 0.1, 0.01, ceiling=520) is None
+    with pytest.raises(ConfigurationError, match="ceiling"):
+        required_concurrency(1.0, 0.1, 0.01, ceiling=-1)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    rate=st.floats(min_value=0.0, max_value=1e13, allow_nan=False, allow_infinity=False),
+    duration_s=st.floats(min_value=0.001, max_value=900.0),
+    epsilon=st.floats(min_value=1e-6, max_value=1.0),
+    ceiling=st.integers(min_value=0, max_value=2000),
+)
+def test_required_concurrency_never_exceeds_the_ceiling(
+    rate: float, duration_s: float, epsilon: float, ceiling: int
+) -> None:
+    load = rate * duration_s
+    level = required_concurrency(rate, duration_s, epsilon, ceiling=ceiling)
+    if load == 0.0:  # no arrivals: nothing to block
+        assert level == 0
+    elif level is None:  # nothing up to the ceiling meets epsilon
+        assert erlang_b(ceiling, load) > epsilon
+    else:
+        assert 0 <= level <= ceiling
+        assert erlang_b(level, load) <= epsilon
+        assert level == 0 or erlang_b(level - 1, load) > epsilon
+        assert level >= concurrency_lower_bound(load, epsilon)
 
 
 # --- the tuner ----------------------------------------------------------------
@@ -144,7 +198,7 @@ def test_economics_alone_provision_a_busy_function() -> None:
 def test_level_meets_the_budget_and_minimises_cost_above_it() -> None:
     settings = TunerSettings(max_cold_start_fraction=0.01, cold_start_penalty_usd=0.0)
     block = tune(_flat(30.0), settings).blocks[0]
-    assert block.required == required_concurrency(30.0, 0.1, 0.01)
+    assert block.required == _need(30.0, 0.1, 0.01)
     assert block.level >= block.required
     assert block.blocking <= 0.01
 
@@ -190,6 +244,23 @@ def test_account_limit_leaves_100_unreserved() -> None:
         TunerSettings(account_concurrency=1000, reserved_elsewhere=950)
     with pytest.raises(ConfigurationError, match=r"blocks\[0\]\.min_capacity"):
         tune(_flat(1.0), TunerSettings(), bounds=[(950, 1000)] * 24)
+
+
+def test_a_need_beyond_the_account_is_capped_and_said() -> None:
+    # 10^12 requests per 5-minute bin (3.3e8 Erlangs): the level is the account's ceiling,
+    # and each block says the budget needs more than that.
+    tuning = tune(_flat(1e12 / 300), TunerSettings(max_cold_start_fraction=0.01))
+    assert {b.level for b in tuning.blocks} == {900}
+    for block in tuning.blocks:
+        assert block.over_cap and block.required is None
+        assert "needs more than 900 environments" in block.note
+        assert "capped at 900 by the account's unreserved concurrency" in block.note
+        assert block.blocking > 0.99  # nearly every request spills, and the note says so
+    capped = tune(_flat(1e12 / 300), TunerSettings(max_capacity=40)).blocks[0]
+    assert (capped.level, capped.over_cap) == (40, True)
+    assert "capped at 40 by max_capacity" in capped.note
+    with pytest.raises(ConfigurationError, match="at most 100,000"):
+        TunerSettings(account_concurrency=MAX_ACCOUNT_CONCURRENCY + 1)
 
 
 def test_per_block_bounds_are_respected() -> None:

@@ -27,7 +27,8 @@ need. Both depend on the service-time distribution only through its mean
 (Erlang B is *insensitive*), so the mean duration is all we need. The
 recurrence above is the numerically stable way to compute it (no factorials,
 every step in [0, 1]). :func:`required_concurrency` is the smallest ``c`` with
-``B(c, a) <= epsilon``.
+``B(c, a) <= epsilon``, searched only up to the block's highest allowed level
+(:mod:`coldbrew.capacity.erlang`): a need beyond it is reported, not searched.
 
 **Cost per block** of ``T`` seconds at memory ``m`` GB and level ``c``:
 
@@ -53,7 +54,15 @@ meet the budget, the highest allowed level is chosen and the block says so).
 so blocks are whole multiples of 5 minutes (and tile a day). The account's
 unreserved concurrency must stay >= 100, so no level exceeds
 ``account_concurrency - 100 - reserved_elsewhere``. Adjacent blocks with the
-same level merge into one :class:`Segment` (one scheduled action).
+same level merge into one :class:`Segment` (one scheduled action). The
+tuner evaluates levels one by one, so it accepts an account concurrency of at
+most ``MAX_ACCOUNT_CONCURRENCY`` (Lambda's quota is raised on request, into
+the tens of thousands).
+
+**The cheapest level.** The cost is ``c`` times the provisioned price plus
+``B(c, a)`` times a non-negative constant, and Erlang B is convex in ``c``, so
+the cost is convex in ``c``: the search walks up from the lowest allowed level
+and stops at the first level that costs no less than the one before.
 
 **Assumption:** arrivals are Poisson at a constant rate within a block, so a
 burst shorter than a block is seen only through the block's quantile.
@@ -65,6 +74,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from coldbrew.capacity.erlang import concurrency_lower_bound, erlang_b, required_concurrency
 from coldbrew.capacity.forecast import SECONDS_PER_DAY
 from coldbrew.capacity.pricing import Prices, prices_for
 from coldbrew.errors import ConfigurationError
@@ -75,6 +85,8 @@ BILLING_INCREMENT_S = 300
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 #: Lambda refuses provisioned or reserved concurrency that leaves fewer unreserved than this.
 UNRESERVED_MINIMUM = 100
+#: The largest account concurrency the tuner accepts (it evaluates levels one by one).
+MAX_ACCOUNT_CONCURRENCY = 100_000
 MAX_DURATION_S = 900.0  # Lambda's timeout ceiling
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
 
@@ -132,6 +144,11 @@ class TunerSettings:
             raise ConfigurationError(
                 f"max_capacity ({self.max_capacity}) must be >= min_capacity ({self.min_capacity})"
             )
+        if self.account_concurrency > MAX_ACCOUNT_CONCURRENCY:
+            raise ConfigurationError(
+                f"account_concurrency must be at most {MAX_ACCOUNT_CONCURRENCY:,}, "
+                f"got {self.account_concurrency:,}"
+            )
         if self.account_ceiling < 0:
             raise ConfigurationError(
                 f"account_concurrency {self.account_concurrency} minus the "
@@ -153,49 +170,6 @@ class TunerSettings:
     def blocks_per_day(self) -> int:
         """How many blocks tile a day."""
         return SECONDS_PER_DAY // self.block_s
-
-
-# --- queueing ----------------------------------------------------------------
-
-
-def erlang_b_table(max_servers: int, load: float) -> list[float]:
-    """``[B(0, load), ..., B(max_servers, load)]`` by the stable recurrence."""
-    if max_servers < 0:
-        raise ConfigurationError(f"servers must be >= 0, got {max_servers}")
-    if not (load >= 0.0 and math.isfinite(load)):
-        raise ConfigurationError(f"offered load must be finite and >= 0, got {load}")
-    table = [1.0]
-    b = 1.0
-    for k in range(1, max_servers + 1):
-        b = load * b / (k + load * b)
-        table.append(b)
-    return table
-
-
-def erlang_b(servers: int, load: float) -> float:
-    """Erlang B: the probability an arrival finds all ``servers`` busy at ``load`` Erlangs."""
-    return erlang_b_table(servers, load)[-1]
-
-
-def required_concurrency(rate_per_s: float, duration_s: float, epsilon: float) -> int:
-    """The fewest environments such that an arrival finds all busy with probability <= epsilon.
-
-    ``rate_per_s`` arrivals/s of mean service time ``duration_s``; no arrivals need none.
-    """
-    if not 0.0 < epsilon <= 1.0:
-        raise ConfigurationError(f"epsilon must be in (0, 1], got {epsilon}")
-    if not (rate_per_s >= 0.0 and math.isfinite(rate_per_s)) or duration_s <= 0.0:
-        raise ConfigurationError(
-            f"rate must be finite and >= 0 and duration > 0, got {rate_per_s}, {duration_s}"
-        )
-    load = rate_per_s * duration_s
-    if load == 0.0:
-        return 0
-    servers, b = 0, 1.0
-    while b > epsilon:  # B decreases strictly to 0 in c, so this ends
-        servers += 1
-        b = load * b / (servers + load * b)
-    return servers
 
 
 # --- the tuner ----------------------------------------------------------------
@@ -230,7 +204,7 @@ class BlockPlan:
     rate_per_s: float
     #: Offered load ``a`` in Erlangs (mean busy environments).
     load: float
-    #: Smallest level meeting the budget (None: no budget).
+    #: Smallest level meeting the budget (None: no budget, or none within ``max_capacity``).
     required: int | None
     min_capacity: int
     max_capacity: int
@@ -242,6 +216,8 @@ class BlockPlan:
     #: The same block with no provisioned concurrency, for comparison.
     on_demand_cost: Cost
     note: str = ""
+    #: The budget needs more than ``max_capacity`` (``required`` is then None).
+    over_cap: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,6 +305,22 @@ def _bounds(
     return out
 
 
+def _cheapest_level(
+    settings: TunerSettings, floor: int, hi: int, load: float, rate: float
+) -> tuple[int, float]:
+    """The cheapest level in ``[floor, hi]`` and its Erlang B (the cost is convex in the level)."""
+    b = erlang_b(floor, load)
+    best, best_b = floor, b
+    best_cost = _cost(settings, floor, load, rate, b).total
+    for servers in range(floor + 1, hi + 1):
+        b = load * b / (servers + load * b)
+        cost = _cost(settings, servers, load, rate, b).total
+        if cost >= best_cost:  # ties go to the lower level: the smaller commitment
+            break
+        best, best_b, best_cost = servers, b, cost
+    return best, best_b
+
+
 def tune(
     counts: Sequence[float],
     settings: TunerSettings,
@@ -356,23 +348,22 @@ def tune(
     ):
         rate = count / settings.block_s
         load = rate * settings.duration_s
-        table = erlang_b_table(hi, load)
         required = (
-            None if budget is None else required_concurrency(rate, settings.duration_s, budget)
+            None
+            if budget is None
+            else required_concurrency(rate, settings.duration_s, budget, ceiling=hi)
         )
-        floor, note = lo, ""
-        if required is not None and required > lo:
-            floor = min(required, hi)
-            if required > hi:
-                note = (
-                    f"the {budget:g} overflow budget needs {required}, capped at {hi} "
-                    f"by {why_hi}: expect {table[hi]:.2%} spill"
-                )
-        # Ties go to the lower level: the smaller commitment for the same expected cost.
-        best = min(
-            range(floor, hi + 1),
-            key=lambda c: (_cost(settings, c, load, rate, table[c]).total, c),
-        )
+        over_cap = budget is not None and required is None
+        floor = hi if over_cap else max(lo, required or 0)
+        best, blocking = _cheapest_level(settings, floor, hi, load, rate)
+        note = ""
+        if over_cap:
+            assert budget is not None  # over_cap implies a budget
+            note = (
+                f"the {budget:g} overflow budget needs more than {hi:,} environments (at least "
+                f"{concurrency_lower_bound(load, budget):,} for {load:,.4g} Erlangs), capped at "
+                f"{hi} by {why_hi}: expect {blocking:.2%} spill"
+            )
         plans.append(
             BlockPlan(
                 index=i,
@@ -385,14 +376,12 @@ def tune(
                 min_capacity=lo,
                 max_capacity=hi,
                 level=best,
-                blocking=table[best] if load > 0.0 else 0.0,
-                expected_cold_starts=rate * settings.block_s * table[best],
-                cost=_cost(settings, best, load, rate, table[best]),
+                blocking=blocking if load > 0.0 else 0.0,
+                expected_cold_starts=rate * settings.block_s * blocking,
+                cost=_cost(settings, best, load, rate, blocking),
                 on_demand_cost=_cost(settings, 0, load, rate, 1.0),
                 note=note,
+                over_cap=over_cap,
             )
         )
     return Tuning(settings=settings, blocks=tuple(plans))
-
-
-# --- from a trace to tomorrow's forecast -----------------------------------------

@@ -196,6 +196,7 @@ def command(
     from rich.console import Console
     from rich.table import Table
 
+    from coldbrew.capacity.arrivals import check_replayable
     from coldbrew.capacity.rolling import split_days
     from coldbrew.capacity.simulate import simulate
     from coldbrew.capacity.traces import load_trace
@@ -210,6 +211,10 @@ def command(
             f"no function {', '.join(missing)} in {trace}; "
             f"it has: {', '.join(s.name for s in every)}"
         )
+    for series in chosen:
+        check_replayable(split_days(series, train_days)[1])  # before any slow step
+        if series.fill_note:  # filled bins are replayed as traffic: say so before any figure
+            console.print(f"{series.name}: {series.fill_note}", markup=False, highlight=False)
     if sweep:
         from coldbrew.cli.sweep_report import run_sweep
 

@@ -8,6 +8,7 @@ place a boto3 client is created.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,8 @@ from coldbrew import config
 from coldbrew.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from coldbrew.capacity.day_forecast import DayForecast
@@ -61,7 +64,7 @@ def _table(tuning: Tuning, forecast: DayForecast) -> object:
             f"{hhmm(b.start_s)}-{hhmm(b.end_s)}",
             f"{b.rate_per_s:.2f}",
             f"{b.load:.2f}",
-            "-" if b.required is None else str(b.required),
+            f">{b.max_capacity}" if b.over_cap else "-" if b.required is None else str(b.required),
             f"[bold]{b.level}[/]" + (" [red]![/]" if b.note else ""),
             f"{b.blocking:.2%}",
             f"{b.expected_cold_starts:.0f}",
@@ -306,6 +309,13 @@ def command(
     _plain(console, f"  why: {selection.reason}")
     if forecast.fit_note:
         _plain(console, f"  note: {forecast.fit_note}")
+    gaps = _gaps(chosen, forecast.train_start)
+    if gaps:
+        _plain(
+            console,
+            f"  gaps: {gaps['note']} {gaps['filled_in_training']} of them are in the "
+            f"{train_days} training days.",
+        )
     tuning = tune(forecast.counts, settings)
     console.print(_table(tuning, forecast))
     for block in tuning.blocks:
@@ -331,6 +341,7 @@ def command(
             "forecast_day": forecast.day_start.date().isoformat(),
             "trace": str(trace),
             "trace_function": chosen.name,
+            **({"trace_gaps": gaps} if gaps else {}),
         },
     )
     path = write_schedule(schedule, out)
@@ -345,6 +356,18 @@ def command(
     _plain(console, f"schedule: {path}")
     if apply_:
         _apply(console, path, region)
+
+
+def _gaps(series: TrafficSeries, train_start: datetime) -> dict[str, object]:
+    """The trace's filled bins, for the terminal and the schedule file ({} if none)."""
+    if not series.filled:
+        return {}
+    first = math.ceil((train_start - series.start).total_seconds() / series.step_s)
+    return {
+        "note": series.fill_note,
+        "filled_bins": len(series.filled),
+        "filled_in_training": sum(1 for i in series.filled if i >= first),
+    }
 
 
 def _trace_duration_ms(series: TrafficSeries) -> float | None:
