@@ -192,7 +192,7 @@ class Emulator:
 
     def invoke(self, event: Any, *, request_id: str | None = None) -> InvocationResult:
         """Invoke the function with a JSON-serializable ``event``."""
-        return self.invoke_payload(json.dumps(event).encode(), request_id=request_id)
+        return self.invoke_payload(event_payload(event), request_id=request_id)
 
     def invoke_payload(
         self, payload: bytes, *, request_id: str | None = None, trace_id: str | None = None
@@ -201,7 +201,8 @@ class Emulator:
 
         Function failures (an exception, a timeout, a crash, a failed init,
         throttling) are results, not exceptions, as with Lambda's Invoke API.
-        Raises :class:`PayloadTooLargeError` over 6 MB and
+        Raises :class:`PayloadTooLargeError` over 6 MB (of ``payload``, the
+        event's UTF-8 JSON bytes, as Lambda counts) and
         :class:`EmulationError` when no sandbox can be started at all.
         """
         pool = self._pool
@@ -367,6 +368,19 @@ def _error_message(body: bytes) -> str:
     if isinstance(data, dict) and "errorMessage" in data:
         return str(data["errorMessage"])
     return body.decode("utf-8", "replace")
+
+
+def event_payload(event: Any) -> bytes:
+    """``event`` as the JSON bytes Lambda would count against its 6 MB limit.
+
+    UTF-8, not ``\\uXXXX`` escapes (``json.dumps``'s default), which would
+    count an emoji's 4 bytes as 12. Only a string with a lone surrogate, which
+    UTF-8 cannot carry, keeps its escapes.
+    """
+    try:
+        return json.dumps(event, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(event).encode()
 
 
 def new_trace_id() -> str:
