@@ -118,6 +118,13 @@ def test_valid_framings_reach_the_function(front: Front) -> None:
     assert [event["body"] for event in front.fake.events] == ['{"inputs": 1}'] * 3
 
 
+def test_a_request_closed_unanswered_is_closed_without_a_reset(front: Front) -> None:
+    # A blank request line is closed without an answer; closing with the rest
+    # of the request unread used to reset the connection under the client.
+    for _ in range(50):
+        assert exchange(front.address, b"\r\nX" + b"v" * 70_000 + b"\r\n\r\n") is None
+
+
 # --- one JSON error shape ------------------------------------------------------------------
 
 

@@ -37,6 +37,9 @@ class StrictRequestHandler(BaseHTTPRequestHandler):
     def parse_request(self) -> bool:
         """Parse as the standard library does, then refuse HTTP/0.9."""
         if not super().parse_request():
+            # Refused (or a blank request line, closed without an answer): the
+            # rest of the request is unread, and closing on it would reset.
+            self.linger_on_close = True
             return False
         if self.request_version == _HTTP_0_9:
             self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/0.9 is not supported")
