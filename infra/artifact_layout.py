@@ -16,6 +16,10 @@ then the source of truth: its ``layout`` picks the layout, and its
 (the report records them relative to wherever the build ran). A zip with no
 report beside it is deployed as a plain zip, for artifacts built by hand.
 
+Every zip is checked before it is trusted
+(:func:`coldbrew.artifact_safety.check_function_zips`): readable, no member
+that would land outside the task root, within Lambda's unzipped size.
+
 The report must describe these very bytes: its ``sha256`` (of the zip, the
 function zip, or the image context's digest) and each part's ``sha256`` are
 checked, so a report left over from another build cannot lie about the
@@ -32,10 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from coldbrew.artifact_safety import check_function_zips
 from coldbrew.build.archive import sha256_file
 from coldbrew.build.container import context_digest
 from coldbrew.build.layouts import output_paths
 from coldbrew.build.report import REPORT_SUFFIX, report_candidates, report_layout, report_parts
+from coldbrew.errors import ArtifactError
 from infra.context_keys import ARTIFACT
 
 Layout = Literal["zip", "layer", "image"]
@@ -91,12 +97,25 @@ def read_artifact(raw: object, cwd: Path, errors: list[str]) -> ArtifactReading:
     path = (path if path.is_absolute() else cwd / path).resolve()
     report = next((p for p in report_candidates(path) if p.is_file()), None)
     if report is None:
-        return ArtifactReading(_bare(path, errors), {})
+        return ArtifactReading(_safe(_bare(path, errors), errors), {})
     content = _load(report, errors)
     if content is None:
         return ArtifactReading(None, {})
-    artifact = _from_report(path, report, content, errors)
+    artifact = _safe(_from_report(path, report, content, errors), errors)
     return ArtifactReading(artifact, content if artifact is not None else {})
+
+
+def _safe(artifact: BuiltArtifact | None, errors: list[str]) -> BuiltArtifact | None:
+    """``artifact`` if its zips are readable, safe to unpack and within Lambda's size."""
+    if artifact is None:
+        return None
+    layers = () if artifact.layer is None else (artifact.layer,)
+    try:
+        check_function_zips(artifact.code, layers)
+    except ArtifactError as exc:
+        errors.append(f"{ARTIFACT}: {exc.message}")
+        return None
+    return artifact
 
 
 def _bare(path: Path, errors: list[str]) -> BuiltArtifact | None:

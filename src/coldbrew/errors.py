@@ -20,6 +20,7 @@ response happens in exactly one place, :mod:`coldbrew.platforms.http_errors`.
     │   ├── ResolveError              wheels for the target could not be found
     │   ├── InterpreterNotFoundError  no interpreter for the target Python
     │   └── LambdaLimitError          the artifact breaks Lambda's size limits
+    ├── ArtifactError                 an artifact zip is corrupt, unsafe or unzips too big
     ├── EmulationError                the local emulator could not run a sandbox
     │   └── InvocationTimeoutError    an invocation ran past its timeout
     ├── TrafficDataError              a trace file or metric series is malformed
@@ -109,6 +110,13 @@ class InterpreterNotFoundError(BuildError):
 
 class LambdaLimitError(BuildError):
     """The artifact is over one of Lambda's deployment package limits."""
+
+
+class ArtifactError(ColdbrewError):
+    """An artifact zip is unreadable, unsafe to unpack, or unzips past Lambda's limit.
+
+    The message names the zip, the member and the problem, and the fix.
+    """
 
 
 class EmulationError(ColdbrewError):

@@ -19,6 +19,8 @@ from coldbrew.emulate.sandbox import lambda_environment
 from coldbrew.errors import ConfigurationError, EmulationError
 
 NAME = "minilm-l6-v2-py312-x86_64"
+#: An empty zip: its end-of-central-directory record alone.
+EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
 
 
 def _build(out: Path, layout: str, *, write_parts: bool = True) -> Path:
@@ -47,7 +49,7 @@ def _build(out: Path, layout: str, *, write_parts: bool = True) -> Path:
             if layout == "image":
                 (out / path.name).mkdir()
             else:
-                (out / path.name).write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+                (out / path.name).write_bytes(EMPTY_ZIP)
     return target
 
 
@@ -93,7 +95,7 @@ def test_a_missing_part_is_an_error_naming_the_file_and_the_fix(
 def test_a_zip_the_layer_report_does_not_list_is_refused(tmp_path: Path) -> None:
     _build(tmp_path, "layer")
     stray = tmp_path / f"{NAME}.zip"  # NAME.zip leads to NAME.report.json, a layer build
-    stray.write_bytes(b"PK")
+    stray.write_bytes(EMPTY_ZIP)
     with pytest.raises(EmulationError, match=r"is not part of the layer build .* describes"):
         resolve_artifact(stray)
 
@@ -137,7 +139,7 @@ def test_a_zip_build_runs_its_zip_whether_named_by_the_zip_or_its_report(tmp_pat
 
 def test_a_zip_or_directory_without_a_report_is_run_as_it_is(tmp_path: Path) -> None:
     archive = tmp_path / "handmade.zip"
-    archive.write_bytes(b"PK")
+    archive.write_bytes(EMPTY_ZIP)
     directory = tmp_path / "task-root"
     directory.mkdir()
     assert resolve_artifact(archive) == FunctionArtifact(archive)
@@ -148,7 +150,7 @@ def test_a_zip_or_directory_without_a_report_is_run_as_it_is(tmp_path: Path) -> 
 def test_a_report_older_than_layouts_names_its_zip(tmp_path: Path) -> None:
     report = tmp_path / f"{NAME}.report.json"
     report.write_text(json.dumps({"artifact": f"dist/{NAME}.zip", "python": "3.12"}))
-    (tmp_path / f"{NAME}.zip").write_bytes(b"PK")
+    (tmp_path / f"{NAME}.zip").write_bytes(EMPTY_ZIP)
     assert resolve_artifact(report).function == tmp_path / f"{NAME}.zip"
 
 

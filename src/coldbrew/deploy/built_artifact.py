@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from coldbrew.artifact_safety import check_artifact_zip
 from coldbrew.build.archive import sha256_file
 from coldbrew.build.report import read_report_json, report_layout, report_path
 from coldbrew.errors import DeployError
@@ -41,7 +42,13 @@ def locate_artifact(artifact: Path | None) -> Path:
 
 
 def read_build(artifact: Path) -> tuple[Mapping[str, Any], str]:
-    """The artifact's build report, checked against the zip; and the zip's sha256."""
+    """The artifact's build report, checked against the zip; and the zip's sha256.
+
+    The zip itself is checked first, every member and its data
+    (:func:`~coldbrew.artifact_safety.check_artifact_zip`): nothing corrupt or
+    unsafe to unpack is uploaded.
+    """
+    check_artifact_zip(artifact, read_data=True)
     report = read_report_json(artifact)
     if not report.get("python") or not report.get("arch"):
         raise DeployError(

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from coldbrew.artifact_safety import check_function_zips
 from coldbrew.emulate.artifact import directory_task_root, remove_task_root, unpack_artifact
 from coldbrew.emulate.layers import unpack_layers
 from coldbrew.emulate.pool import SandboxPool
@@ -130,6 +131,8 @@ class Emulator:
             arch=arch,
         )
         self._runtime = runtime
+        # Every zip checked, and the unzipped total too, before anything is written.
+        check_function_zips(config.artifact, config.layers)
         workdir = self._workdir = Path(tempfile.mkdtemp(prefix="coldbrew-serve-"))
         try:
             if config.artifact.is_dir():

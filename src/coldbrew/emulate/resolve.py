@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coldbrew.artifact_safety import check_function_zips
 from coldbrew.build.report import (
     REPORT_SUFFIX,
     read_report_json,
@@ -55,8 +56,18 @@ def resolve_artifact(path: Path) -> FunctionArtifact:
 
     See the module docstring for the table. Raises :class:`EmulationError`,
     naming the fix, for an image build, a report that does not exist, a
-    layout part that is missing, or a zip a layer build's report does not list.
+    layout part that is missing, or a zip a layer build's report does not list;
+    and :class:`~coldbrew.errors.ArtifactError` for a zip that is corrupt, unsafe
+    to unpack, or (with its layers) over Lambda's unzipped limit
+    (:func:`~coldbrew.artifact_safety.check_function_zips`), so that serve, demo
+    and bench refuse it alike before any slow setup.
     """
+    resolved = _resolve(path)
+    check_function_zips(resolved.function, resolved.layers)
+    return resolved
+
+
+def _resolve(path: Path) -> FunctionArtifact:
     given_report = path.name.endswith(REPORT_SUFFIX)
     if given_report and not path.is_file():
         raise EmulationError(
