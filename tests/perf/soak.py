@@ -179,8 +179,12 @@ def start_serve(
     while not found and serve.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
     if not found:
+        code = serve.poll()
         stop_serve(serve)
-        sys.exit(f"coldbrew serve did not start within {timeout_s:g} s:\n{''.join(seen[-20:])}")
+        why = (
+            f"exited with code {code}" if code is not None else f"not serving after {timeout_s:g} s"
+        )
+        sys.exit(f"coldbrew serve {why}:\n{''.join(seen[-20:])}")
     return serve, found[0]
 
 
@@ -211,7 +215,8 @@ def sample(serve_pid: int, requests: int, started: float) -> dict[str, Any]:
 
 
 def summarize(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per process: start (first read), peak (VmHWM), end (last read), growth per 1,000 requests."""
+    """Per process: start (first read), peak (VmHWM), end (last read), and its growth per
+    1,000 requests, from start to end and over the second half of the reads."""
     seen: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for s in samples:
         for pid, read in s["processes"].items():
@@ -219,28 +224,34 @@ def summarize(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     summary = []
     for pid, reads in seen.items():
         (first_at, first), (last_at, last) = reads[0], reads[-1]
-        span = last_at - first_at
-        growth = None if span <= 0 else round((last["rss_kb"] - first["rss_kb"]) * 1000 / span, 1)
+        # The second half shows a steady state: bounded caches and logs fill early.
+        middle_at, middle = min(reads, key=lambda r: abs(r[0] - (first_at + last_at) / 2))
         summary.append({
             "pid": int(pid), "role": first["role"], "reads": len(reads),
             "first_read_at_requests": first_at, "last_read_at_requests": last_at,
             "start_rss_kb": first["rss_kb"], "end_rss_kb": last["rss_kb"],
             "peak_rss_kb": max(max(r["rss_kb"], r["hwm_kb"]) for _, r in reads),
-            "growth_kb_per_1000_requests": growth,
+            "growth_kb_per_1000_requests": _growth(first_at, first, last_at, last),
+            "second_half_growth_kb_per_1000_requests": _growth(middle_at, middle, last_at, last),
             "alive_at_end": last_at == samples[-1]["requests"] and pid in samples[-1]["processes"],
         })  # fmt: skip
     return sorted(summary, key=lambda p: (p["role"] != "serve", p["pid"]))
 
 
+def _growth(start_at: int, start: dict[str, Any], end_at: int, end: dict[str, Any]) -> float | None:
+    span = end_at - start_at
+    return None if span <= 0 else round((end["rss_kb"] - start["rss_kb"]) * 1000 / span, 1)
+
+
 def table(summary: list[dict[str, Any]]) -> str:
     """The summary as a plain-text table (MB, and kB per 1,000 requests)."""
-    rows = [("pid", "role", "reads", "start MB", "peak MB", "end MB", "growth kB/1k req")]
+    rows = [("pid", "role", "reads", "start MB", "peak MB", "end MB", "kB/1k req", "2nd half")]
     for p in summary:
-        growth = p["growth_kb_per_1000_requests"]
+        growth = [p["growth_kb_per_1000_requests"], p["second_half_growth_kb_per_1000_requests"]]
         rows.append((
             str(p["pid"]), p["role"] + ("" if p["alive_at_end"] else " (gone)"), str(p["reads"]),
             f"{p['start_rss_kb'] / 1024:.1f}", f"{p['peak_rss_kb'] / 1024:.1f}",
-            f"{p['end_rss_kb'] / 1024:.1f}", "-" if growth is None else f"{growth:+.1f}",
+            f"{p['end_rss_kb'] / 1024:.1f}", *("-" if g is None else f"{g:+.1f}" for g in growth),
         ))  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)

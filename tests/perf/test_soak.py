@@ -93,10 +93,14 @@ def test_a_soak_of_the_tiny_artifact(tiny_artifact: Path, tmp_path: Path) -> Non
         for read in sample["processes"].values():
             assert 0 < read["rss_kb"] <= read["hwm_kb"]
     reads = [s["requests"] for s in report["samples"]]
-    assert reads[0] == 0 and reads[-1] == 80 and len(reads) >= 5
+    # Read once the warm-up is done (the clients may be a request or two past it), every
+    # 20 requests, and at the end.
+    assert 0 <= reads[0] < 20 and reads[-1] == 80 and len(reads) >= 4
+    assert reads == sorted(reads)
     for process in report["processes"]:
         assert process["peak_rss_kb"] >= max(process["start_rss_kb"], process["end_rss_kb"])
     assert serve["growth_kb_per_1000_requests"] is not None
+    assert serve["second_half_growth_kb_per_1000_requests"] is not None
     # The serve process is gone once the soak returns: it stopped what it started.
     assert soak.read_memory(serve["pid"]) is None
     assert all(soak.read_memory(p["pid"]) is None for p in report["processes"])
