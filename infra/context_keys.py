@@ -10,13 +10,15 @@ key                                    default       what
 =====================================  ============  ==========================================
 ``coldbrew:artifact``                  the demo zip  build report, zip, function zip or image
                                                      directory written by ``coldbrew build``
-``coldbrew:arch`` / ``coldbrew:python``  the report  only to assert what the report says
+``coldbrew:arch`` / ``coldbrew:python``  the report  to assert what the report says; both are
+                                                     required for a zip with no build report
 ``coldbrew:memory``                    1024          MB, 128-10240
 ``coldbrew:timeout``                   30            seconds, 1-900
 ``coldbrew:ephemeral_storage``         512           MB of /tmp, 512-10240
 ``coldbrew:intra_op_threads``          (unset)       ONNX Runtime threads, 1-6; unset: runtime
                                                      picks from memory
-``coldbrew:reserved_concurrency``      (unset)       1 .. account_concurrency - 100
+``coldbrew:reserved_concurrency``      (unset)       1 .. account_concurrency - 100; required
+                                                     with auth=NONE (bounds a public URL's spend)
 ``coldbrew:account_concurrency``       1000          the account's Lambda concurrency quota
 ``coldbrew:auth``                      AWS_IAM       function URL auth: AWS_IAM or NONE
 ``coldbrew:cors_origins``              (unset)       origins browsers may call the URL from

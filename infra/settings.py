@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from coldbrew.build.report import report_candidates
 from infra import context_keys as k
-from infra.artifact_layout import BuiltArtifact, read_artifact
+from infra.artifact_layout import ArtifactReading, BuiltArtifact, read_artifact
 from infra.cold_start_settings import ColdStartSettings, read_cold_start
 from infra.context_keys import Arch, PythonVersion, UrlAuth
 from infra.context_values import ContextReader, parse_int, text
@@ -134,10 +135,8 @@ class DeploymentSettings:
             reader.given.get(k.ARTIFACT, k.DEFAULT_ARTIFACT), base, reader.errors
         )
         report_name = str(reading.artifact.report) if reading.artifact else None
-        arch = _reconcile(reader, reading.report, report_name, k.ARCH, k.ARCHES, k.DEFAULT_ARCH)
-        python = _reconcile(
-            reader, reading.report, report_name, k.PYTHON, k.PYTHONS, k.DEFAULT_PYTHON
-        )
+        arch = _reconcile(reader, reading, report_name, k.ARCH, k.ARCHES, k.DEFAULT_ARCH)
+        python = _reconcile(reader, reading, report_name, k.PYTHON, k.PYTHONS, k.DEFAULT_PYTHON)
         memory = reader.int_in_range(k.MEMORY, k.MEMORY_RANGE, k.DEFAULT_MEMORY_MB)
         timeout = reader.int_in_range(k.TIMEOUT, k.TIMEOUT_RANGE, k.DEFAULT_TIMEOUT_S)
         storage = reader.int_in_range(
@@ -156,6 +155,14 @@ class DeploymentSettings:
             "Lambda keeps unreserved)",
         )
         auth = cast(UrlAuth, reader.choice(k.AUTH, k.URL_AUTHS, k.DEFAULT_AUTH))
+        if auth == "NONE" and reserved is None and not reader.has(k.RESERVED_CONCURRENCY):
+            # The monthly budget only alerts: without a reservation, anyone on
+            # the internet can scale a public URL to the account's whole quota.
+            reader.error(
+                f"{k.RESERVED_CONCURRENCY} is required with {k.AUTH}=NONE, 1-{limit}: it is "
+                "what bounds a public URL's spend (the budget only alerts); set it to the most "
+                f"requests at once you will pay for, or use {k.AUTH}=AWS_IAM"
+            )
         function_name = _function_name(reader)
         stack_name = _stack_name(reader)
         retention = reader.int_choice(
@@ -202,13 +209,18 @@ class DeploymentSettings:
 
 def _reconcile(
     reader: ContextReader,
-    report: Mapping[str, object],
+    reading: ArtifactReading,
     report_name: str | None,
     key: str,
     allowed: tuple[str, ...],
     default: str,
 ) -> str:
-    """A value describing the artifact: the context's, else the report's, else the default."""
+    """A value describing the artifact: the context's, else the report's.
+
+    Neither is an error: guessing would deploy an arm64 or Python 3.13 build
+    as x86_64/3.12, which fails only when the function first runs.
+    """
+    report = reading.report
     field_name = key.removeprefix(k.PREFIX)
     from_report: str | None = None
     if report.get(field_name) is not None:
@@ -221,6 +233,20 @@ def _reconcile(
             return default
         from_report = raw
     if not reader.has(key):
+        if from_report is None and reading.artifact is not None:
+            code = reading.artifact.code
+            report_file = reading.artifact.report
+            where = (
+                f"{report_file} lacks it"
+                if report_file
+                else (f"{report_candidates(code)[0]} is missing")
+            )
+            reader.error(
+                f"{key}: no build report says which {field_name} {code.name} was built for "
+                f"({where}); build it with "
+                f"`coldbrew build`, which writes the report, or set {key} "
+                f"(one of {', '.join(allowed)})"
+            )
         return from_report or default
     value = reader.check_choice(key, reader.given[key], allowed)
     if from_report is not None and value != from_report and text(reader.given[key]) in allowed:

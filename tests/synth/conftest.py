@@ -51,10 +51,16 @@ LINT_IGNORED = ("W3005",)
 SCHEDULE_BLOCKS = (("00:00", "08:00", 1), ("08:00", "20:00", 4), ("20:00", "24:00", 2))
 
 
+#: What a build report must say for infra to deploy a zip: its python and arch.
+TINY_REPORT = {"python": "3.12", "arch": "x86_64"}
+
+
 def make_artifact(
-    directory: Path, name: str = "tiny-py312-x86_64.zip", report: Mapping[str, Any] | None = None
+    directory: Path,
+    name: str = "tiny-py312-x86_64.zip",
+    report: Mapping[str, Any] | None = TINY_REPORT,
 ) -> Path:
-    """A minimal artifact zip (and, if given, its build report) in ``directory``."""
+    """A minimal artifact zip and its build report (``None``: no report) in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     artifact = directory / name
     with zipfile.ZipFile(artifact, "w") as zf:
@@ -218,7 +224,7 @@ def cfn_lint(templates: Iterable[Path]) -> dict[Path, list[str]]:
 
 @pytest.fixture(scope="session")
 def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """cdk.json's defaults, an artifact without a build report."""
+    """cdk.json's defaults, an artifact whose report says python3.12 on x86_64."""
     root = tmp_path_factory.mktemp("default")
     return synthesize(root / "cdk.out", make_artifact(root / "dist"))
 
@@ -229,7 +235,7 @@ def custom_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     root = tmp_path_factory.mktemp("custom")
     return synthesize(
         root / "cdk.out",
-        make_artifact(root / "dist", "tiny-py313-arm64.zip"),
+        make_artifact(root / "dist", "tiny-py313-arm64.zip", report=None),
         **{
             "coldbrew:arch": "arm64",
             "coldbrew:python": "3.13",
@@ -281,7 +287,9 @@ ArtifactFactory = Callable[..., Path]
 def artifact_factory(tmp_path: Path) -> ArtifactFactory:
     """``make(name=..., report=...)``: a tiny artifact in this test's ``tmp_path/dist``."""
 
-    def make(name: str = "tiny-py312-x86_64.zip", report: Mapping[str, Any] | None = None) -> Path:
+    def make(
+        name: str = "tiny-py312-x86_64.zip", report: Mapping[str, Any] | None = TINY_REPORT
+    ) -> Path:
         return make_artifact(tmp_path / "dist", name, report)
 
     return make

@@ -191,3 +191,32 @@ def test_the_report_architecture_beats_the_default_for_every_layout(
         f"coldbrew:arch is 'arm64' but the build report {report} says the artifact was "
         "built for 'x86_64'"
     )
+
+
+def _link(name: str, target: str) -> tuple[zipfile.ZipInfo, str]:
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = (0o120777) << 16  # a symlink
+    return info, target
+
+
+def test_cdk_synth_refuses_a_zip_that_would_write_outside_its_root(tmp_path: Path) -> None:
+    artifact = tmp_path / "chain.zip"
+    with zipfile.ZipFile(artifact, "w") as zf:
+        zf.writestr("lambda_function.py", "def handler(e, c):\n    return 1\n")
+        for name, target in (("l1", "."), ("l2", "l1/.."), ("l3", "l2/..")):
+            zf.writestr(*_link(name, target))
+        zf.writestr("l3/escaped.txt", "outside")
+    report_candidates(artifact)[0].write_text(json.dumps({"python": "3.12", "arch": "x86_64"}))
+    message = error_for(artifact)
+    assert message == (
+        f"{k.ARTIFACT}: {artifact}: member 'l2' is a symlink to 'l1/..', through another "
+        "symlink 'l1': rebuild it with `coldbrew build`"
+    )
+
+
+def test_cdk_synth_refuses_a_corrupt_zip(tmp_path: Path) -> None:
+    artifact = tmp_path / "corrupt.zip"
+    artifact.write_bytes(b"PK\x03\x04 not really a zip")
+    report_candidates(artifact)[0].write_text(json.dumps({"python": "3.12", "arch": "x86_64"}))
+    assert error_for(artifact).startswith(f"{k.ARTIFACT}: {artifact} is not a readable zip")

@@ -35,10 +35,10 @@ def error_for(artifact: Path, **context: Any) -> str:
     return info.value.message
 
 
-def test_defaults_without_a_report(artifact_factory: ArtifactFactory) -> None:
+def test_defaults_with_a_report(artifact_factory: ArtifactFactory) -> None:
     artifact = artifact_factory()
     assert settings_for(artifact) == DeploymentSettings(
-        artifact=BuiltArtifact("zip", artifact.resolve()),
+        artifact=BuiltArtifact("zip", artifact.resolve(), None, report_path(artifact).resolve()),
         arch="x86_64",
         python="3.12",
         memory_mb=1024,
@@ -133,7 +133,8 @@ def test_json_values_from_cdk_json_are_parsed(artifact_factory: ArtifactFactory)
 
 
 def test_python_as_a_json_number_is_accepted(artifact_factory: ArtifactFactory) -> None:
-    assert settings_for(artifact_factory(), **{k.PYTHON: 3.13}).python == "3.13"
+    artifact = artifact_factory(report=None)
+    assert settings_for(artifact, **{k.PYTHON: 3.13, k.ARCH: "x86_64"}).python == "3.13"
 
 
 def test_empty_values_mean_not_given(artifact_factory: ArtifactFactory) -> None:
@@ -173,11 +174,12 @@ def test_report_of_another_zip_is_refused(artifact_factory: ArtifactFactory) -> 
     assert message.endswith("; rebuild with `coldbrew build`")
 
 
-def test_report_without_the_keys_falls_back_to_defaults(
+def test_report_without_the_keys_is_refused_not_guessed(
     artifact_factory: ArtifactFactory,
 ) -> None:
-    got = settings_for(artifact_factory(report={"files": 110}))
-    assert (got.python, got.arch) == ("3.12", "x86_64")
+    message = error_for(artifact_factory(report={"files": 110}))
+    assert f"{k.ARCH}: no build report says which arch" in message
+    assert f"{k.PYTHON}: no build report says which python" in message
 
 
 @pytest.mark.parametrize(
@@ -187,7 +189,8 @@ def test_report_without_the_keys_falls_back_to_defaults(
 def test_context_contradicting_the_report_names_both(
     artifact_factory: ArtifactFactory, key: str, context_value: str, report_value: str
 ) -> None:
-    artifact = artifact_factory(report={key.removeprefix(k.PREFIX): report_value})
+    built = {"python": "3.12", "arch": "x86_64", key.removeprefix(k.PREFIX): report_value}
+    artifact = artifact_factory(report=built)
     report = report_path(artifact.resolve())
     assert error_for(artifact, **{key: context_value}) == (
         f"{key} is {context_value!r} but the build report {report} says the artifact was "
@@ -414,7 +417,7 @@ def test_unreadable_report_names_the_report(artifact_factory: ArtifactFactory) -
 
 
 def test_report_with_a_bad_value_names_the_report(artifact_factory: ArtifactFactory) -> None:
-    artifact = artifact_factory(report={"arch": "aarch64"})
+    artifact = artifact_factory(report={"arch": "aarch64", "python": "3.12"})
     report = report_path(artifact.resolve())
     assert error_for(artifact) == (
         f"build report {report}: arch must be one of arm64, x86_64, got 'aarch64'"
@@ -471,3 +474,40 @@ def test_the_budget_limits_agree_with_the_operations_construct() -> None:
     # One notification of the ten is the construct's forecast one.
     assert operations.DEFAULT_FORECAST_THRESHOLD is not None
     assert k.MAX_BUDGET_THRESHOLDS == operations.MAX_NOTIFICATIONS - 1
+
+
+def test_a_zip_without_a_report_is_refused_naming_the_report(
+    artifact_factory: ArtifactFactory,
+) -> None:
+    artifact = artifact_factory(report=None)
+    message = error_for(artifact)
+    report = report_path(artifact.resolve())
+    for key, field in ((k.ARCH, "arch"), (k.PYTHON, "python")):
+        assert (
+            f"{key}: no build report says which {field} {artifact.name} was built for "
+            f"({report} is missing); build it with `coldbrew build`"
+        ) in message
+
+
+def test_a_zip_without_a_report_runs_as_the_context_says(
+    artifact_factory: ArtifactFactory,
+) -> None:
+    got = settings_for(artifact_factory(report=None), **{k.ARCH: "arm64", k.PYTHON: "3.13"})
+    assert (got.arch, got.python, got.artifact.report) == ("arm64", "3.13", None)
+
+
+def test_a_report_without_python_is_refused(artifact_factory: ArtifactFactory) -> None:
+    artifact = artifact_factory(report={"arch": "arm64"})
+    message = error_for(artifact)
+    assert f"{k.PYTHON}: no build report says which python" in message
+    assert "lacks it" in message and k.ARCH + ":" not in message
+
+
+def test_a_public_url_requires_reserved_concurrency(artifact_factory: ArtifactFactory) -> None:
+    message = error_for(artifact_factory(), **{k.AUTH: "NONE", k.MEMORY: "1"})
+    # Reported with every other bad key, naming the values it accepts.
+    assert f"{k.RESERVED_CONCURRENCY} is required with {k.AUTH}=NONE, 1-900" in message
+    assert k.MEMORY in message
+    got = settings_for(artifact_factory(), **{k.AUTH: "NONE", k.RESERVED_CONCURRENCY: "10"})
+    assert (got.auth, got.reserved_concurrency) == ("NONE", 10)
+    assert settings_for(artifact_factory()).reserved_concurrency is None  # AWS_IAM: optional
