@@ -94,10 +94,10 @@ def test_a_body_shorter_than_its_length_is_refused() -> None:
 @pytest.mark.parametrize(
     "coding", ["gzip", "chunked, gzip", "gzip, chunked", "xchunked", "identity"]
 )
-def test_codings_other_than_chunked_are_not_implemented(coding: str) -> None:
+def test_codings_other_than_chunked_are_refused_as_bad_requests(coding: str) -> None:
     with pytest.raises(UnsupportedTransferCodingError) as caught:
         _read(f"Transfer-Encoding: {coding}\r\n", b"0\r\n\r\n")
-    assert caught.value.status_code == 501
+    assert caught.value.status_code == 400
 
 
 def test_two_transfer_encoding_headers_are_not_plain_chunked() -> None:

@@ -5,7 +5,7 @@ Each request becomes a payload-format-2.0 event, runs through
 Failures answer in the one JSON error shape (:mod:`.url_errors`): 502 for a
 handler error, a timeout, a crash or a failed init (naming Lambda's error
 type), 429 when every sandbox is busy past the queue wait, 413 for a body or
-event over 6 MB, 400/501 for framing that is malformed or not implemented
+event over 6 MB, 400 for framing that is malformed or not supported
 (:mod:`.http_body`). Every response carries ``x-amzn-RequestId``.
 
 :class:`LocalFunctionUrl` bundles an emulator and this server for tests and

@@ -7,7 +7,7 @@ into reading without limit. So:
 
 - header names must be tokens and values may not be folded;
 - ``Content-Length`` is ASCII digits, one value however often repeated;
-- ``Transfer-Encoding`` must be exactly ``chunked`` (anything else is 501),
+- ``Transfer-Encoding`` must be exactly ``chunked`` (anything else is 400),
   and never alongside ``Content-Length``;
 - a chunk-size line is hex digits and an optional ``;extension``, at most
   :data:`MAX_CHUNK_LINE` bytes, ending in CRLF; chunk data ends in exactly CRLF;
@@ -60,9 +60,11 @@ class MalformedBodyError(InvalidRequestError):
 
 
 class UnsupportedTransferCodingError(InvalidRequestError):
-    """A transfer coding other than ``chunked``: 501, as RFC 9112 asks."""
+    """A transfer coding other than ``chunked``.
 
-    status_code = 501
+    RFC 9112 suggests 501 (a SHOULD); this is 400, because the client chose
+    the coding and a 5xx would tell it the server failed and to retry.
+    """
 
 
 def check_headers(headers: Message) -> None:

@@ -3,7 +3,9 @@
 The standard library's :class:`~http.server.BaseHTTPRequestHandler` answers
 its own errors (a bad request line, 414, 431, 501, 505) with an HTML page,
 and an HTTP/0.9 request with a body and no status line at all. Here every
-error goes through :meth:`StrictRequestHandler.error_reply`, which each
+error is a 4xx (an unknown method is 405, an HTTP version other than 1.x is
+400: the client sent them, so a 5xx would blame the server and invite
+retries), and goes through :meth:`StrictRequestHandler.error_reply`, which each
 server shapes as its clients expect, and a connection closed on an error
 closes lingeringly (:func:`~coldbrew.emulate.http_body.linger`) so the
 client can read the error even while it is still sending.
@@ -17,6 +19,7 @@ from http.server import BaseHTTPRequestHandler
 from coldbrew.emulate.http_body import linger
 
 _HTTP_0_9 = "HTTP/0.9"
+_VERSION_HINT = "{version} is not supported; send HTTP/1.1"
 
 
 def status_phrase(status: int) -> str:
@@ -31,6 +34,8 @@ class StrictRequestHandler(BaseHTTPRequestHandler):
     """HTTP/1.0 and 1.1 only; subclasses shape error bodies in :meth:`error_reply`."""
 
     protocol_version = "HTTP/1.1"
+    #: The methods this server has a ``do_`` method for; any other is a 405 naming them.
+    methods: tuple[str, ...] = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
     #: Set when the connection must close after an error with input left unread.
     linger_on_close = False
 
@@ -42,7 +47,7 @@ class StrictRequestHandler(BaseHTTPRequestHandler):
             self.linger_on_close = True
             return False
         if self.request_version == _HTTP_0_9:
-            self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/0.9 is not supported")
+            self.send_error(HTTPStatus.BAD_REQUEST, _VERSION_HINT.format(version="HTTP/0.9"))
             return False
         return True
 
@@ -54,7 +59,14 @@ class StrictRequestHandler(BaseHTTPRequestHandler):
             self.request_version = "HTTP/1.0"
         self.close_connection = True
         self.linger_on_close = True
-        self.error_reply(int(code), message or status_phrase(code))
+        status = int(code)
+        if status == HTTPStatus.NOT_IMPLEMENTED:  # the standard library's "Unsupported method"
+            status = HTTPStatus.METHOD_NOT_ALLOWED
+            message = f"method {self.command!r} is not supported; use {', '.join(self.methods)}"
+        elif status == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
+            status = HTTPStatus.BAD_REQUEST
+            message = _VERSION_HINT.format(version=self.request_version)
+        self.error_reply(status, message or status_phrase(status))
 
     def error_reply(self, status: int, message: str) -> None:
         """Send an error response; the connection then closes."""

@@ -157,6 +157,7 @@ class _Handler(StrictRequestHandler, BaseHTTPRequestHandler):
     # Without this each small response waits on Nagle + delayed ACK: ~40 ms a call.
     disable_nagle_algorithm = True
     server_version = "coldbrew-runtime-api"
+    methods = ("GET", "POST")
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the sandbox's own output is the log; request lines are noise
