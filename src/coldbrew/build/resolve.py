@@ -4,6 +4,11 @@
 and ``--only-binary=:all:`` picks wheels for the Lambda runtime whatever the
 build host is. ``--no-compile`` keeps the host's bytecode out. The installed
 tree is cached by a hash of its inputs, so a rebuild costs a copy.
+
+On a cold cache the wheels come from the local wheelhouse that ``make`` fills
+(:mod:`coldbrew.build.wheelhouse`), with ``--no-index``: no package index is
+reached. Only when the wheelhouse is missing or lacks a pin does pip go to the
+index, and a note says so.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from coldbrew.build.target import Target
+from coldbrew.build.wheelhouse import target_flags, wheelhouse_dir
 from coldbrew.errors import ResolveError
 
 _COMPLETE = ".coldbrew-complete"
@@ -32,31 +38,69 @@ def resolve_key(requirements: Sequence[str], target: Target) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def pip_command(requirements: Sequence[str], target: Target, dest: Path) -> list[str]:
-    """The pip invocation that installs ``requirements`` for ``target`` into ``dest``."""
+def pip_command(
+    requirements: Sequence[str], target: Target, dest: Path, *, wheelhouse: Path | None = None
+) -> list[str]:
+    """The pip invocation that installs ``requirements`` for ``target`` into ``dest``.
+
+    With ``wheelhouse``, only from there (``--no-index --find-links``).
+    """
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    command += ["--target", str(dest), "--no-compile", "--only-binary=:all:"]
-    command += ["--python-version", target.python, "--implementation", "cp", "--abi", target.abi]
-    for platform_tag in target.pip_platforms:
-        command += ["--platform", platform_tag]
+    command += ["--target", str(dest), "--no-compile", *target_flags(target)]
+    if wheelhouse is not None:
+        command += ["--no-index", "--find-links", str(wheelhouse)]
     return [*command, *requirements]
 
 
-def install_requirements(requirements: Sequence[str], target: Target, cache_dir: Path) -> Path:
-    """Install (or reuse) the wheels for ``target``; returns the cached site tree."""
+def _note(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _pip(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PIP_NO_INPUT": "1"},
+    )
+
+
+def install_requirements(
+    requirements: Sequence[str],
+    target: Target,
+    cache_dir: Path,
+    *,
+    say: Callable[[str], None] = _note,
+) -> Path:
+    """Install (or reuse) the wheels for ``target``; returns the cached site tree.
+
+    From the wheelhouse when it holds them; else from the index, and ``say`` says why.
+    """
     site = cache_dir / "site" / f"{target.slug}-{resolve_key(requirements, target)}"
     if (site / _COMPLETE).exists():
         return site
     partial = site.with_name(site.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        pip_command(requirements, target, partial),
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PIP_NO_INPUT": "1"},
-    )
+    wheelhouse = wheelhouse_dir(cache_dir, target)
+    result = None
+    if any(wheelhouse.glob("*.whl")):
+        result = _pip(pip_command(requirements, target, partial, wheelhouse=wheelhouse))
+        if result.returncode != 0:
+            shutil.rmtree(partial, ignore_errors=True)
+            say(
+                f"note: the wheelhouse {wheelhouse} lacks {', '.join(requirements)} for "
+                f"{target.slug}: resolving from the package index (make fills the wheelhouse)"
+            )
+            result = None
+    else:
+        say(
+            f"note: no wheelhouse at {wheelhouse}: resolving {target.slug} wheels from the "
+            "package index (make fills the wheelhouse)"
+        )
+    if result is None:
+        result = _pip(pip_command(requirements, target, partial))
     if result.returncode != 0:
         shutil.rmtree(partial, ignore_errors=True)
         detail = "\n".join(
