@@ -26,12 +26,17 @@ from coldbrew.models.recipe import Recipe
 #: Bump whenever a change to the build code could change its output.
 BUILD_CODE_VERSION = 3  # 3: weights saved as external data (model.onnx.data)
 
-#: Distributions whose versions enter the key, by the manifest's name for them.
+#: Distributions whose versions enter the key, by the manifest's name for them:
+#: every package that writes part of the output. sentence-transformers computes
+#: the reference embeddings kept in gate.json and tokenizers serialises
+#: tokenizer.json, so a new release of either must not reuse an old entry.
 TOOLS = {
     "torch": "torch",
     "transformers": "transformers",
     "onnx": "onnx",
     "onnxruntime": "onnxruntime",
+    "sentence-transformers": "sentence-transformers",
+    "tokenizers": "tokenizers",
 }
 
 
