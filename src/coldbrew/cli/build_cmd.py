@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -127,6 +128,7 @@ def command(
     from coldbrew.build.builder import BuildOptions, build_artifact
     from coldbrew.build.report import MB, render, report_path
 
+    _check_model_is_known(project_dir, model)
     console = Console(stderr=True)
     options = BuildOptions(
         model=model,
@@ -162,3 +164,35 @@ def command(
         f"{report.unzipped_bytes / MB:.1f} MB unzipped, sha256 {report.sha256}"
     )
     console.print(f"report: {report_path(Path(report.artifact))}")
+
+
+def _check_model_is_known(project_dir: Path, model: str) -> None:
+    """Refuse a model with neither a recipe nor a build, naming the recipes there are
+    and a command that works (``coldbrew model build`` on an unknown name would not)."""
+    from coldbrew.errors import ModelError
+    from coldbrew.models.recipe import RECIPE_FILE, list_recipes
+
+    models_dir = project_dir / "models"
+    model_dir = models_dir / model
+    if (model_dir / RECIPE_FILE).is_file() or (model_dir / "dist" / "manifest.json").is_file():
+        return
+    recipes = list_recipes(models_dir)
+    if not recipes:
+        raise ModelError(
+            f"unknown model {model!r}, and {models_dir} holds no recipes: "
+            f"add one as {models_dir}/<name>/{RECIPE_FILE}, or pass --project-dir"
+        )
+    known = recipes[0]
+    built = (models_dir / known / "dist" / "manifest.json").is_file()
+    # The first step that works: build the artifact if the model is built, else the model.
+    if built:
+        next_step = f"coldbrew build --model {known}"
+        elsewhere = f" --project-dir {shlex.quote(str(project_dir))}"
+    else:
+        next_step = f"coldbrew model build {known}"
+        elsewhere = f" --models-dir {shlex.quote(str(models_dir))}"
+    if project_dir.resolve() != Path.cwd().resolve():
+        next_step += elsewhere
+    raise ModelError(
+        f"unknown model {model!r}; recipes in {models_dir}: {', '.join(recipes)}: run `{next_step}`"
+    )
