@@ -161,8 +161,9 @@ def test_without_its_layer_the_function_zip_fails_at_init(
     served = serve(parts.function)  # the function zip alone
     reply = served.embed(["the cat sat"])
     assert reply.status == 502
-    assert reply.body["errorType"] == "Runtime.ImportModuleError"
-    assert "No module named 'tokenizers'" in reply.body["errorMessage"]
+    error = reply.body["error"]
+    assert (error["code"], error["type"]) == ("function_error", "Runtime.ImportModuleError")
+    assert "No module named 'tokenizers'" in error["message"]
     assert [r.status for r in served.fn.records] == [Status.INIT_ERROR]
 
 

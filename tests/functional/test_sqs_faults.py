@@ -15,7 +15,8 @@ message is redelivered after it was stored), a producer sends the same job
 twice, and poisoned messages (bad JSON, JSON Python cannot hold, a lone
 surrogate) arrive among good ones.
 
-At the end every message is accounted for: its result in S3 under its id, or
+At the end every message is accounted for: its result in S3 under its id (for
+poison, its refusal, stored after one receive instead of being retried), or
 the message in the dead-letter queue; never both, never neither.
 """
 
@@ -226,27 +227,38 @@ def test_every_message_is_stored_once_or_dead_lettered_under_faults() -> None:
     dead = {m["MessageId"]: m["Body"] for m in drain(sqs, dlq_url)}
     assert not drain(sqs, url)  # the queue is empty: nothing in flight, nothing left behind
 
-    expected_dead = {"doc-09", *POISON}
+    def refusal_key(message_id: str, name: str) -> str:
+        # Poison whose id could be read is answered under it; the rest under its messageId.
+        by_id, by_message = f"results/{name}.json", f"results/{message_id}.json"
+        assert (by_id in stored) != (by_message in stored), (name, stored)
+        return by_id if by_id in stored else by_message
+
+    keys = {
+        message_id: refusal_key(message_id, name) if name in POISON else f"results/{name}.json"
+        for message_id, name in sent.items()
+    }
     for message_id, name in sent.items():
-        in_s3 = f"results/{name}.json" in stored
+        in_s3 = keys[message_id] in stored
         in_dlq = message_id in dead
         assert in_s3 != in_dlq, (name, in_s3, in_dlq)  # exactly one of the two: none lost
-        assert in_dlq == (name in expected_dead), name
-    assert stored == {f"results/{name}.json" for name in good if name != "doc-09"}
-    for name in good:
+        assert in_dlq == (name == "doc-09"), name
+    assert stored == {key for key in keys.values() if key != "results/doc-09.json"}
+    for message_id, name in sent.items():
         if name == "doc-09":
             continue
-        document = json.loads(
-            s3.get_object(Bucket=BUCKET, Key=f"results/{name}.json")["Body"].read()
-        )
-        assert document["id"] == name and document["messageId"] in sent
-        assert len(document["embeddings"]) == 2
+        document = json.loads(s3.get_object(Bucket=BUCKET, Key=keys[message_id])["Body"].read())
+        assert document["messageId"] in sent
+        if name in POISON:
+            assert document["messageId"] == message_id and document["status"] == 400
+            assert document["error"]["code"] == "invalid_request"
+        else:
+            assert document["id"] == name and len(document["embeddings"]) == 2
 
-    # Poison is bad input: logged as such on every receive, never as a bug, and dead-lettered
-    # after maxReceiveCount receives like any message that keeps failing.
+    # Poison is bad input: answered with its refusal on its first receive, logged as such
+    # (never as a bug), and never retried into the dead-letter queue.
     for name in POISON:
         lines = [line for line in logged if line["messageId"] == by_name[name]]
-        assert len(lines) == mapping.receives[by_name[name]] == MAX_RECEIVES
+        assert len(lines) == mapping.receives[by_name[name]] == 1
         assert {line["errorType"] for line in lines} == {"InvalidRequestError"}
         assert all(line["stage"] == "parse" and "traceback" not in line for line in lines)
     store_failures = [line for line in logged if line.get("id") == "doc-09"]

@@ -94,7 +94,7 @@ def read_result(key: str) -> Any:
     "model",
     ["tiny", pytest.param("minilm", marks=pytest.mark.slow)],
 )
-def test_poisoned_message_is_reported_and_the_rest_land_in_s3(
+def test_poisoned_message_is_answered_with_its_refusal_and_the_rest_land_in_s3(
     model: str,
     tiny_model_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -109,11 +109,16 @@ def test_poisoned_message_is_reported_and_the_rest_land_in_s3(
 
     reply = handler(poisoned_batch(), CONTEXT)
 
-    assert reply == {
-        "batchItemFailures": [{"itemIdentifier": "22222222-2222-4222-8222-222222222222"}]
-    }
+    assert reply == {"batchItemFailures": []}  # the poison is answered, not retried
     keys = sorted(o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET)["Contents"])
-    assert keys == ["results/11111111-1111-4111-8111-111111111111.json", "results/doc-3.json"]
+    assert keys == [
+        "results/11111111-1111-4111-8111-111111111111.json",
+        "results/22222222-2222-4222-8222-222222222222.json",
+        "results/doc-3.json",
+    ]
+    refused = read_result(keys[1])
+    assert (refused["status"], refused["error"]["code"]) == (400, "invalid_request")
+    assert "not valid JSON" in refused["error"]["message"]
     first = read_result(keys[0])
     assert first["id"] == first["messageId"] == "11111111-1111-4111-8111-111111111111"
     assert first["dimensions"] == dimensions and len(first["embeddings"]) == 2
@@ -126,10 +131,11 @@ def test_poisoned_message_is_reported_and_the_rest_land_in_s3(
     # The same texts over the function URL path give the same vectors.
     direct = handler({"inputs": TEXTS[:2]}, CONTEXT)
     assert direct["embeddings"] == first["embeddings"] and direct["model"] == first["model"]
-    # One JSON line for the one failure, and no traceback: refused input is not a bug.
+    # One JSON line for the one refusal, and no traceback: refused input is not a bug.
     err = capsys.readouterr().err
-    failures = [json.loads(line) for line in err.splitlines() if "sqs_message_failed" in line]
-    assert [(f["messageId"], f["errorType"]) for f in failures] == [
+    refusals = [json.loads(line) for line in err.splitlines() if "sqs_message_refused" in line]
+    assert "sqs_message_failed" not in err
+    assert [(f["messageId"], f["errorType"]) for f in refusals] == [
         ("22222222-2222-4222-8222-222222222222", "InvalidRequestError")
     ]
     assert "Traceback" not in err

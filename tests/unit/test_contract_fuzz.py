@@ -189,10 +189,16 @@ def test_every_sqs_message_is_stored_or_reported(records: list[Any]) -> None:
     ids = [r["messageId"] for r in records]
     failed = [item["itemIdentifier"] for item in reply["batchItemFailures"]]
     stored = [document["messageId"] for _, document in sink.puts]
-    # Each message is stored or reported failed, never both, never neither.
+    # Each message is stored (its result or its refusal) or reported failed,
+    # never both, never neither.
     assert sorted(failed + stored) == sorted(ids)
-    assert [line["messageId"] for line in logged] == failed
+    assert [line["messageId"] for line in logged if line["level"] == "ERROR"] == failed
     for line in logged:  # the embedder never fails: every failure is refused input
         assert line["errorType"] == "InvalidRequestError" and "traceback" not in line, line
     for key, document in sink.puts:
-        assert key == f"results/{document['id']}.json" and len(document["embeddings"]) >= 1
+        assert key == f"results/{document['id']}.json"
+        if "error" in document:
+            assert 400 <= document["status"] < 500
+            assert set(document["error"]) == {"code", "message", "request_id"}
+        else:
+            assert len(document["embeddings"]) >= 1

@@ -1,8 +1,9 @@
 """The SQS batch path over the real service, a fake embedder and an in-memory sink.
 
 What matters: exactly the messages that failed are reported (so Lambda retries
-only those), every good message's result is in the sink (nothing lost), and
-each failure is one JSON log line.
+only those), every good message's result is in the sink (nothing lost), a
+message that can never succeed has its refusal stored instead of being
+retried, and each failure or refusal is one JSON log line.
 """
 
 from __future__ import annotations
@@ -96,7 +97,17 @@ def failures(reply: dict[str, Any]) -> list[str]:
     return [item["itemIdentifier"] for item in reply["batchItemFailures"]]
 
 
-def test_one_poisoned_message_is_the_only_failure_and_nothing_is_lost() -> None:
+def refusal(sink: MemorySink, key: str) -> dict[str, Any]:
+    """The stored refusal at ``key``, checked to have the HTTP path's error shape."""
+    document: dict[str, Any] = sink.json(key)
+    assert set(document) == {"id", "messageId", "status", "error"}, document
+    assert set(document["error"]) == {"code", "message", "request_id"}
+    assert document["error"]["request_id"] == document["messageId"]
+    assert 400 <= document["status"] < 500
+    return document
+
+
+def test_one_poisoned_message_is_answered_with_its_refusal_and_nothing_is_lost() -> None:
     adapter, sink, logged = make()
     reply = adapter(
         batch(
@@ -105,8 +116,11 @@ def test_one_poisoned_message_is_the_only_failure_and_nothing_is_lost() -> None:
             record("m-3", {"inputs": "four"}),
         )
     )
-    assert failures(reply) == ["m-2"]
-    assert sorted(sink.objects) == ["results/doc-1.json", "results/m-3.json"]
+    assert failures(reply) == []  # bad input is answered, not retried into the DLQ
+    assert sorted(sink.objects) == ["results/doc-1.json", "results/m-2.json", "results/m-3.json"]
+    bad = refusal(sink, "results/m-2.json")
+    assert (bad["status"], bad["error"]["code"]) == (400, "invalid_request")
+    assert "not valid JSON" in bad["error"]["message"]
     first = sink.json("results/doc-1.json")
     assert first == {
         "id": "doc-1",
@@ -120,7 +134,24 @@ def test_one_poisoned_message_is_the_only_failure_and_nothing_is_lost() -> None:
     line = logged[0]
     assert line["messageId"] == "m-2" and line["errorType"] == "InvalidRequestError"
     assert line["stage"] == "parse" and "not valid JSON" in line["message"]
+    assert (line["level"], line["event"]) == ("WARNING", "sqs_message_refused")
     assert "traceback" not in line
+
+
+def test_a_refusal_that_cannot_be_stored_fails_so_it_comes_back() -> None:
+    adapter, sink, logged = make(MemorySink(broken=("results/m-1.json",)))
+    reply = adapter(batch(record("m-1", "{not json"), record("m-2", {"inputs": ["ok"]})))
+    assert failures(reply) == ["m-1"]
+    assert list(sink.objects) == ["results/m-2.json"]
+    assert [(x["stage"], x["level"]) for x in logged] == [("store", "ERROR")]
+
+
+def test_a_refused_message_with_no_usable_name_fails() -> None:
+    adapter, sink, logged = make()
+    reply = adapter(batch(record("m/1", {"id": "../x", "inputs": ["x"]})))
+    assert failures(reply) == ["m/1"]  # nothing can name its refusal: the DLQ keeps it
+    assert not sink.objects
+    assert logged[0]["level"] == "ERROR" and "'id' must be" in logged[0]["message"]
 
 
 def test_a_sink_failure_reports_only_that_message() -> None:
@@ -141,7 +172,7 @@ def test_a_sink_failure_reports_only_that_message() -> None:
 @pytest.mark.parametrize(
     "bad_id", ["../etc/passwd", "a/b", "", ".hidden", "x" * 129, 7, None, "sp ace", "é"]
 )
-def test_an_unsafe_id_fails_that_message(bad_id: object) -> None:
+def test_an_unsafe_id_is_refused_under_the_message_id(bad_id: object) -> None:
     adapter, sink, logged = make()
     reply = adapter(
         batch(
@@ -149,8 +180,9 @@ def test_an_unsafe_id_fails_that_message(bad_id: object) -> None:
             record("m-2", {"id": "A.b_c-9", "inputs": ["y"]}),
         )
     )
-    assert failures(reply) == ["m-1"]
-    assert list(sink.objects) == ["results/A.b_c-9.json"]
+    assert failures(reply) == []
+    assert sorted(sink.objects) == ["results/A.b_c-9.json", "results/m-1.json"]
+    assert "'id' must be" in refusal(sink, "results/m-1.json")["error"]["message"]
     assert "'id' must be" in logged[0]["message"]
 
 
@@ -164,11 +196,15 @@ def test_an_unsafe_id_fails_that_message(bad_id: object) -> None:
         ("", "InvalidRequestError"),
     ],
 )
-def test_refused_input_fails_without_a_traceback(body: Any, error_type: str) -> None:
+def test_refused_input_is_stored_as_a_refusal_without_a_traceback(
+    body: Any, error_type: str
+) -> None:
     adapter, sink, logged = make()
     reply = adapter(batch(record("m-1", body), record("m-2", {"inputs": ["ok"]})))
-    assert failures(reply) == ["m-1"]
-    assert list(sink.objects) == ["results/m-2.json"]
+    assert failures(reply) == []
+    assert sorted(sink.objects) == ["results/m-1.json", "results/m-2.json"]
+    status = refusal(sink, "results/m-1.json")["status"]
+    assert status == (413 if error_type == "PayloadTooLargeError" else 400)
     assert logged[0]["errorType"] == error_type and "traceback" not in logged[0]
 
 
@@ -187,8 +223,8 @@ def test_refused_input_fails_without_a_traceback(body: Any, error_type: str) -> 
 def test_valid_json_python_cannot_take_is_bad_input_not_a_bug(body: str, needle: str) -> None:
     adapter, sink, logged = make()
     reply = adapter(batch(record("m-1", body), record("m-2", {"inputs": ["ok"]})))
-    assert failures(reply) == ["m-1"]
-    assert list(sink.objects) == ["results/m-2.json"]
+    assert failures(reply) == []
+    assert needle in refusal(sink, "results/m-1.json")["error"]["message"]
     (line,) = logged
     assert (line["stage"], line["errorType"]) == ("parse", "InvalidRequestError")
     assert needle in line["message"] and "traceback" not in line
@@ -200,8 +236,9 @@ def test_a_record_that_is_not_sqs_fails_alone() -> None:
     no_body = record("m-2", {"inputs": ["x"]})
     del no_body["body"]
     reply = adapter(batch(stray, no_body, record("m-3", {"inputs": ["y"]})))
-    assert failures(reply) == ["m-1", "m-2"]
-    assert list(sink.objects) == ["results/m-3.json"]
+    assert failures(reply) == ["m-1"]  # not ours to answer: it goes back
+    assert sorted(sink.objects) == ["results/m-2.json", "results/m-3.json"]
+    assert "must be a string of JSON" in refusal(sink, "results/m-2.json")["error"]["message"]
     assert "aws:kinesis" in logged[0]["message"]
 
 

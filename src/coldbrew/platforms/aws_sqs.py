@@ -24,15 +24,28 @@ SQS delivers at least once; a message delivered twice writes the same result
 to the same key, so a redelivery is harmless. Two messages with the same
 ``id`` overwrite each other: the last one written wins.
 
+**Refused input.** A message that can never succeed (not JSON, the wrong
+shape, an input over a limit, an unsafe ``id``) is answered, not retried:
+its error, in the same shape as the HTTP path's, is written where its result
+would have gone, and the message is acknowledged::
+
+    {"id": "doc-42", "messageId": "...", "status": 400,
+     "error": {"code": "invalid_request", "message": "...", "request_id": "<messageId>"}}
+
+Retrying it would only delay the same refusal by ``maxReceiveCount``
+receives and bury it in the dead-letter queue. When the id itself is unusable
+the error is stored under the messageId; when neither can name a key, or the
+error cannot be stored, the message fails as below.
+
 **Reply.** ``{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}``
-names exactly the messages that failed (bad JSON, refused input, an
-unexpected record, a sink failure...). Lambda deletes the others and returns
-only these to the queue, so after ``maxReceiveCount`` receives a poisoned
-message lands in the dead-letter queue without holding back its batch.
-Messages are processed one after another and one failure never stops the
-rest. Each failure is logged as one JSON line (messageId, stage, error type,
-message); a traceback only for an unexpected error while embedding (a bug),
-never for refused input.
+names exactly the messages that failed (the model failed on valid input, the
+sink failed, an unexpected record...). Lambda deletes the others and returns
+only these to the queue, so after ``maxReceiveCount`` receives a message
+that keeps failing lands in the dead-letter queue without holding back its
+batch. Messages are processed one after another and one failure never stops
+the rest. Each failure or refusal is logged as one JSON line (messageId,
+stage, error type, message); a traceback only for an unexpected error while
+embedding (a bug), never for refused input.
 
 **Decisions.**
 
@@ -60,7 +73,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from coldbrew.config import DEFAULT_RESULT_PREFIX
-from coldbrew.errors import ColdbrewError, ConfigurationError, InvalidRequestError
+from coldbrew.errors import ColdbrewError, ConfigurationError, InvalidRequestError, RequestError
+from coldbrew.platforms.http_errors import error_response
 from coldbrew.platforms.result_sink import ResultSink
 from coldbrew.runtime.contract import (
     EmbedRequest,
@@ -188,7 +202,10 @@ class SqsBatchAdapter:
         return self._sink
 
     def _process(self, message_id: str, record: Mapping[str, Any], sink: ResultSink) -> bool:
-        """Embed one message and store its result; False (and a log line) if it failed."""
+        """Embed one message and store its result, or its refusal.
+
+        False (and a log line) when it failed and should come back.
+        """
         stage, name = "parse", None
         try:
             source = record.get("eventSource")
@@ -209,21 +226,54 @@ class SqsBatchAdapter:
             response = self._service.embed(request)
             document = {"id": name, "messageId": message_id, **response.body}
             stage = "store"
-            sink.put(
-                result_key(self._prefix, name),
-                json.dumps(document, separators=(",", ":")).encode("utf-8"),
-            )
+            self._store(sink, name, document)
+        except RequestError as exc:
+            if stage == "parse" and record.get("eventSource") == "aws:sqs":
+                return self._refuse(message_id, name, exc, sink)
+            self._log_failure(message_id, stage, exc, name)
+            return False
         except Exception as exc:
             self._log_failure(message_id, stage, exc, name)
             return False
         return True
 
+    def _refuse(
+        self, message_id: str, name: str | None, exc: RequestError, sink: ResultSink
+    ) -> bool:
+        """Store a refused message's error as its result; False if that cannot be done."""
+        if name is None:  # the id was unusable (or never read): name it by its messageId
+            name = message_id if RESULT_ID.fullmatch(message_id) else None
+        if name is None:
+            self._log_failure(message_id, "parse", exc)
+            return False
+        refusal = error_response(exc, message_id)
+        document = {"id": name, "messageId": message_id, "status": refusal.status, **refusal.body}
+        try:
+            self._store(sink, name, document)
+        except Exception as store_exc:
+            self._log_failure(message_id, "store", store_exc, name)
+            return False
+        self._log_failure(message_id, "parse", exc, name, level="WARNING")
+        return True
+
+    def _store(self, sink: ResultSink, name: str, document: dict[str, Any]) -> None:
+        sink.put(
+            result_key(self._prefix, name),
+            json.dumps(document, separators=(",", ":")).encode("utf-8"),
+        )
+
     def _log_failure(
-        self, message_id: str, stage: str, exc: Exception, name: str | None = None
+        self,
+        message_id: str,
+        stage: str,
+        exc: Exception,
+        name: str | None = None,
+        *,
+        level: str = "ERROR",
     ) -> None:
         line: dict[str, Any] = {
-            "level": "ERROR",
-            "event": "sqs_message_failed",
+            "level": level,
+            "event": "sqs_message_failed" if level == "ERROR" else "sqs_message_refused",
             "messageId": message_id,
             "stage": stage,
             "errorType": type(exc).__name__,
