@@ -25,6 +25,8 @@ tokenizer = Tokenizer.from_file(str(_MODEL_DIR / "tokenizer.json"))
 _options = ort.SessionOptions()
 _options.inter_op_num_threads = 1
 _options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+# The same exact int8 arithmetic coldbrew's sessions use (ort_capi.EXACT_INT8), like for like.
+_options.add_session_config_entry("session.x64quantprecision", "1")
 session = ort.InferenceSession(
     str(_MODEL_DIR / "model.onnx"), sess_options=_options, providers=["CPUExecutionProvider"]
 )
