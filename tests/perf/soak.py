@@ -76,10 +76,12 @@ def children(pid: int, proc: Path = Path("/proc")) -> list[int]:
 
 
 # (kind, method, path, body, expected status)
-def request_mix(rng: random.Random, serial: int) -> tuple[str, str, str, bytes | None, int]:
+def request_mix(
+    rng: random.Random, serial: int, valid_share: float = 0.55
+) -> tuple[str, str, str, bytes | None, int]:
     """The ``serial``-th request: mostly valid embeds, every kind of refusal between."""
     roll = rng.random()
-    if roll < 0.55:
+    if roll < valid_share:
         texts = [
             f"soak request {serial} sentence {i} {rng.random()}" for i in range(rng.randint(1, 4))
         ]
@@ -95,7 +97,7 @@ def request_mix(rng: random.Random, serial: int) -> tuple[str, str, str, bytes |
         ("wrong method", "GET", "/embed", None, 405),
         ("not JSON at all", "POST", "/embed", bytes(rng.randrange(256) for _ in range(64)), 400),
     ]
-    return malformed[int((roll - 0.55) / 0.45 * len(malformed))]
+    return malformed[int((roll - valid_share) / (1 - valid_share) * len(malformed))]
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Load:
 
     total: int
     deadline: float
+    valid_share: float
     sent: int = 0
     done: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
@@ -130,7 +133,7 @@ def client(port: int, load: Load, seed: int) -> None:
     rng = random.Random(seed)
     connection = http.client.HTTPConnection(_HOST, port, timeout=60)
     while (serial := load.take()) is not None:
-        kind, method, path, body, expected = request_mix(rng, serial)
+        kind, method, path, body, expected = request_mix(rng, serial, load.valid_share)
         headers = {"Content-Type": "application/json"} if body is not None else {}
         try:
             connection.request(method, path, body=body, headers=headers)
@@ -262,7 +265,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     serve, port = start_serve(args.artifact, args.concurrency, args.start_timeout)
     try:
         started = time.monotonic()
-        load = Load(args.warmup + args.requests, started + args.max_seconds)
+        load = Load(args.warmup + args.requests, started + args.max_seconds, args.valid_share)
         threads = [
             threading.Thread(target=client, args=(port, load, seed), name=f"soak-client-{seed}")
             for seed in range(args.concurrency)
@@ -291,6 +294,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             "measured": max(0, load.done - args.warmup),
         },
         "concurrency": args.concurrency,
+        "valid_share": args.valid_share,
         "elapsed_s": round(elapsed, 2),
         "stopped_by_time": load.sent < load.total,
         "statuses": dict(sorted(load.statuses.items())),
@@ -309,6 +313,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--warmup", type=int, default=100, help="requests before the first read")
     parser.add_argument("--concurrency", type=int, default=2, help="connections (and sandboxes)")
+    parser.add_argument(
+        "--valid-share", type=float, default=0.55, help="share of valid embeds in the mix (0-1)"
+    )
     parser.add_argument("--sample-every", type=int, default=250, help="requests between reads")
     parser.add_argument("--max-seconds", type=float, default=900, help="stop sending after this")
     parser.add_argument(
@@ -325,6 +332,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name, (low, high) in limits.items():
         if not low <= getattr(args, name) <= high:
             parser.error(f"--{name.replace('_', '-')} must be between {low:,} and {high:,}")
+    if not 0 <= args.valid_share <= 1:
+        parser.error("--valid-share must be between 0 and 1")
     if not args.artifact.is_file():
         parser.error(f"{args.artifact}: no such file (build one with 'coldbrew build')")
     if not Path("/proc/self/status").exists():
