@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -191,13 +191,11 @@ def serve_until_stopped(
             style = "bold red"
         console.print(line, style=style, markup=False, soft_wrap=True)
 
-    # Ctrl-C raises KeyboardInterrupt; make SIGTERM unwind the same way so
-    # sandboxes (in their own sessions) are never left behind.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     fn = LocalFunctionUrl(settings, host=host, port=port, on_log=show)
-    with console.status("preparing the runtime (the first run installs awslambdaric)"):
-        fn.start()
+    previous = _stop_on_first_signal()
     try:
+        with console.status("preparing the runtime (the first run installs awslambdaric)"):
+            fn.start()
         until = "Ctrl-C to stop" if stop_after_s is None else f"Stops in {stop_after_s:g} s"
         console.print(
             f"[bold green]Serving[/] {label or _served(settings)} at [bold]{fn.url}[/] "
@@ -212,7 +210,41 @@ def serve_until_stopped(
     except KeyboardInterrupt:
         console.print("stopping")
     finally:
-        fn.stop()
+        try:
+            fn.stop()
+        finally:
+            _restore_handlers(previous)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stop_on_first_signal() -> dict[int, Any]:
+    """Make Ctrl-C and SIGTERM unwind as KeyboardInterrupt, once: the first one
+    ignores any more, so a second Ctrl-C cannot cut the cleanup short (leaving
+    sandboxes running or the read-only unpacked artifact in the temp dir).
+
+    Returns the handlers replaced, for :func:`_restore_handlers`. Only the main
+    thread can set handlers; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum: int, frame: Any) -> None:
+        for number in _STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous: dict[int, Any] = {}
+    for signum in _STOP_SIGNALS:
+        previous[signum] = signal.signal(signum, stop)
+    return previous
+
+
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        if handler is not None:  # None: set outside Python, cannot be put back
+            signal.signal(signum, handler)
 
 
 def _served(settings: EmulatorConfig) -> str:

@@ -126,11 +126,21 @@ def directory_task_root(path: Path) -> Path:
 
 
 def remove_task_root(path: Path) -> None:
-    """Delete a task root made by :func:`unpack_artifact` (it is read-only)."""
-    if not path.exists():
+    """Delete a task root made by :func:`unpack_artifact` (it is read-only); idempotent.
+
+    Works on any part-done state too: a tree half made read-only, or one a
+    removal interrupted halfway. Never follows a symlink out of the tree.
+    """
+    if not os.path.lexists(path):
         return
+    if os.path.islink(path) or not os.path.isdir(path):
+        os.unlink(path)
+        return
+    # Directories need their write bit back before their entries can go; a
+    # directory gone meanwhile (another removal) is simply skipped.
     for dirpath, _dirnames, _files in os.walk(path):
-        os.chmod(dirpath, 0o755)
+        with contextlib.suppress(OSError):
+            os.chmod(dirpath, 0o755)
     shutil.rmtree(path, ignore_errors=True)
 
 

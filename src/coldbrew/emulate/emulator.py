@@ -12,13 +12,14 @@ front is built on :meth:`Emulator.invoke_payload`.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
-import shutil
+import signal
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -133,17 +134,24 @@ class Emulator:
         self._runtime = runtime
         # Every zip checked, and the unzipped total too, before anything is written.
         check_function_zips(config.artifact, config.layers)
-        workdir = self._workdir = Path(tempfile.mkdtemp(prefix="coldbrew-serve-"))
         try:
-            if config.artifact.is_dir():
-                task_root = directory_task_root(config.artifact)
-            else:
-                task_root = unpack_artifact(config.artifact, workdir / "task")
-            # Lambda's /opt, one directory per layer.
-            layer_roots = unpack_layers(config.layers, workdir / "opt")
+            with _interrupts_deferred():  # never a temporary directory no one will remove
+                workdir = self._workdir = Path(tempfile.mkdtemp(prefix="coldbrew-serve-"))
+            self._start_sandbox_pool(config, runtime, workdir)
         except BaseException:
-            self._remove_workdir()
+            # Ctrl-C included: whatever was unpacked or spawned so far goes.
+            self.stop()
             raise
+
+    def _start_sandbox_pool(
+        self, config: EmulatorConfig, runtime: RuntimeEnvironment, workdir: Path
+    ) -> None:
+        if config.artifact.is_dir():
+            task_root = directory_task_root(config.artifact)
+        else:
+            task_root = unpack_artifact(config.artifact, workdir / "task")
+        # Lambda's /opt, one directory per layer.
+        layer_roots = unpack_layers(config.layers, workdir / "opt")
         self._task_root = task_root
         self._layer_roots = layer_roots
         spec = SandboxSpec(
@@ -170,14 +178,17 @@ class Emulator:
     def stop(self) -> None:
         """Kill every sandbox and delete the unpacked artifact and layers; idempotent.
 
-        A directory artifact (or layer) is left as it was.
+        A directory artifact (or layer) is left as it was. A Ctrl-C (or SIGTERM)
+        arriving meanwhile is delivered once everything is gone: interrupting
+        this would orphan sandboxes and leave a read-only tree in the temp dir.
         """
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
-        self._remove_workdir()
-        self._task_root = None
-        self._layer_roots = ()
+        with _interrupts_deferred():
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.close()
+            self._remove_workdir()
+            self._task_root = None
+            self._layer_roots = ()
 
     def __enter__(self) -> Emulator:
         self.start()
@@ -351,9 +362,34 @@ class Emulator:
     def _remove_workdir(self) -> None:
         if self._workdir is not None:
             remove_task_root(self._workdir)
-            shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
             self._task_root = None
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done, then deliver them.
+
+    Only the main thread can set handlers (and only it receives signals), so
+    elsewhere nothing changes. A handler set outside Python is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous: dict[int, Any] = {}
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if handler is not None:
+                previous[signum] = handler
+                signal.signal(signum, lambda number, _frame: arrived.append(number))
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for number in dict.fromkeys(arrived):
+            signal.raise_signal(number)  # to the restored handler, which may ignore it
 
 
 def _failure(
