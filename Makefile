@@ -11,21 +11,32 @@ ARCH ?= x86_64
 ARTIFACT := dist/$(MODEL)-py$(subst .,,$(TARGET_PYTHON))-$(ARCH).zip
 # torch is installed first and pinned: letting pip choose it pulls a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
+EXTRAS := runtime,model,infra,dev,bench,capacity,deploy
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help demo test lint typecheck model artifact synth-cdk clean
+.PHONY: help demo test lint typecheck model artifact synth-cdk clean constraints
 
 help:
 	@echo "make demo   build the MiniLM model and artifact, serve it on a local function URL, send requests, cdk synth"
 	@echo "make test   lint, type-check and run the test suite (unit, functional, synth)"
 
-$(BIN)/.installed: pyproject.toml
+# Both installs are held to constraints.txt, the dev/CI lock (`make constraints` regenerates it).
+# The wheelhouse holds the artifacts' pinned wheels for the Lambda targets the tests build
+# (python 3.12, x86_64 and arm64): `coldbrew build` resolves from it with no package index.
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[runtime,model,infra,dev,bench,capacity,deploy]'
+	$(BIN)/pip install --quiet -c constraints.txt $(TORCH)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
+	$(BIN)/python -m coldbrew.build.wheelhouse packaging/aws-lambda.toml packaging/aws-lambda-numpy.toml
 	touch $@
+
+# The lock from what .venv holds now (install or upgrade there first, then run the tests).
+constraints: $(BIN)/.installed
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable \
+	  | sed -E 's/^([A-Za-z0-9_.-]+==[^+]+)\+.*$$/\1/'; } > constraints.txt.tmp
+	mv constraints.txt.tmp constraints.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
