@@ -134,6 +134,21 @@ def test_empty_and_whitespace_only_inputs_are_refused_naming_the_index(blank: st
     assert parse_embed_request({"inputs": [" padded "]}, LIMITS).inputs == (" padded ",)
 
 
+@pytest.mark.parametrize(
+    "invisible", ["\u200b", "\u200d\ufeff", " \u00ad ", "\x00\x07", "\u2060\u3000"]
+)
+def test_inputs_of_only_invisible_characters_are_refused(invisible: str) -> None:
+    # BERT's normaliser drops controls and format characters: these would all
+    # embed like a blank, to one constant vector.
+    with pytest.raises(InvalidRequestError, match=r"inputs\[1\] has only invisible characters"):
+        parse_embed_request({"inputs": ["text", invisible]}, LIMITS)
+
+
+@pytest.mark.parametrize("text", ["\u200bword", "Москва", "東京", "\U0001f600", "é", "\u200b!"])
+def test_text_with_one_visible_character_is_accepted(text: str) -> None:
+    assert parse_embed_request({"inputs": [text]}, LIMITS).inputs == (text,)
+
+
 def test_odd_keys_are_named_briefly_and_never_crash() -> None:
     # Direct invocation hands over decoded values: keys need not be strings,
     # and a hostile key may be megabytes long.

@@ -8,6 +8,7 @@ fix the request without reading our code.
 from __future__ import annotations
 
 import json
+import re  # already loaded: json's decoder imports it
 
 from coldbrew.errors import InvalidRequestError, PayloadTooLargeError
 from coldbrew.runtime.frozen import Frozen
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 
 EXAMPLE_BODY = '{"inputs": ["a sentence to embed"]}'
 _ALLOWED_KEYS = ("inputs",)
+#: A printable ASCII character: an input with one has text to embed (the common case).
+_VISIBLE_ASCII = re.compile(r"[!-~]")
+#: Categories BERT's normaliser drops or turns into spaces: control, format (zero-width
+#: space, joiners, BOM, soft hyphen...) and separators.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 _NAMED_KEYS = 5  # unknown fields named in a refusal; the rest are counted
 _NAME_CHARS = 40  # characters of a field name quoted in a refusal
 
@@ -243,6 +249,12 @@ def _check_input(index: int, text: object, limits: Limits) -> None:
             f"inputs[{index}] is empty or only whitespace; send text to embed "
             "(every blank input would get the same vector)"
         )
+    if _VISIBLE_ASCII.search(text) is None and not _has_visible_character(text):
+        raise InvalidRequestError(
+            f"inputs[{index}] has only invisible characters (controls, zero-width or "
+            "format characters, spaces); send text to embed "
+            "(the tokenizer drops them all, so it would get the same vector as a blank)"
+        )
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -251,3 +263,11 @@ def _check_input(index: int, text: object, limits: Limits) -> None:
                 f"inputs[{index}] has a lone surrogate (U+{ord(text[exc.start]):04X}) "
                 f"at character {exc.start}, which UTF-8 cannot encode"
             ) from None
+
+
+def _has_visible_character(text: str) -> bool:
+    # Only for text with no printable ASCII; stops at the first visible character,
+    # so real non-Latin text costs one lookup. unicodedata is loaded only here.
+    import unicodedata
+
+    return any(unicodedata.category(c) not in _INVISIBLE_CATEGORIES for c in text)
