@@ -94,6 +94,8 @@ def test_manifest_contract(builds: tuple[BuiltModel, BuiltModel, float]) -> None
         "cache_key",
         "onnx",
         "onnxruntime",
+        "sentence-transformers",
+        "tokenizers",
         "torch",
         "transformers",
     ]
