@@ -29,7 +29,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt $(TORCH)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
-	$(BIN)/python -m coldbrew.build.wheelhouse packaging/aws-lambda.toml packaging/aws-lambda-numpy.toml
+	$(BIN)/python -m coldbrew.artifact.wheelhouse packaging/aws-lambda.toml packaging/aws-lambda-numpy.toml
 	touch $@
 
 # The lock from what .venv holds now (install or upgrade there first, then run the tests).

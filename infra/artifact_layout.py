@@ -2,7 +2,7 @@
 
 ``coldbrew build`` writes one of three layouts into ``dist/`` for a build
 named ``NAME`` (``minilm-l6-v2-py312-x86_64``), and always the report
-``NAME.report.json`` beside it (see :mod:`coldbrew.build.layouts`):
+``NAME.report.json`` beside it (see :mod:`coldbrew.artifact.layouts`):
 
 * ``zip``: ``NAME.zip``;
 * ``layer``: ``NAME-function.zip`` and ``NAME-layer.zip``;
@@ -17,7 +17,7 @@ then the source of truth: its ``layout`` picks the layout, and its
 report beside it is deployed as a plain zip, for artifacts built by hand.
 
 Every zip is checked before it is trusted
-(:func:`coldbrew.artifact_safety.check_function_zips`): readable, no member
+(:func:`coldbrew.artifact.zip_safety.check_function_zips`): readable, no member
 that would land outside the task root, within Lambda's unzipped size.
 
 The report must describe these very bytes: its ``sha256`` (of the zip, the
@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from coldbrew.artifact_safety import check_function_zips
-from coldbrew.build.archive import sha256_file
-from coldbrew.build.container import context_digest
-from coldbrew.build.layouts import output_paths
-from coldbrew.build.report import REPORT_SUFFIX, report_candidates, report_layout, report_parts
+from coldbrew.artifact.archive import sha256_file
+from coldbrew.artifact.container import context_digest
+from coldbrew.artifact.layouts import output_paths
+from coldbrew.artifact.report import REPORT_SUFFIX, report_candidates, report_layout, report_parts
+from coldbrew.artifact.zip_safety import check_function_zips
 from coldbrew.errors import ArtifactError
 from infra.context_keys import ARTIFACT
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from coldbrew.build.report import report_candidates
+from coldbrew.artifact.report import report_candidates
 from infra import context_keys as k
 from infra.artifact_layout import ArtifactReading, BuiltArtifact, read_artifact
 from infra.cold_start_settings import ColdStartSettings, read_cold_start

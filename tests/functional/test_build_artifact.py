@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from coldbrew.build.builder import BuildOptions, build_artifact
-from coldbrew.build.report import BuildReport, report_path
-from coldbrew.build.target import Target
+from coldbrew.artifact.builder import BuildOptions, build_artifact
+from coldbrew.artifact.report import BuildReport, report_path
+from coldbrew.artifact.target import Target
 from coldbrew.errors import BuildError
 from coldbrew.interpreters import find_interpreter
 
@@ -57,7 +57,9 @@ def test_artifact_layout(built: BuildReport) -> None:
     assert "lambda_function.py" in names
     assert {"model/model.onnx", "model/tokenizer.json", "model/manifest.json"} <= names
     assert "coldbrew/runtime/service.py" in names
-    assert not any(n.startswith("coldbrew/build/") or n.startswith("coldbrew/cli/") for n in names)
+    assert not any(
+        n.startswith("coldbrew/artifact/") or n.startswith("coldbrew/cli/") for n in names
+    )
     assert not any(n.startswith(("huggingface_hub/", "hf_xet/", "yaml/")) for n in names)
     assert "onnxruntime/capi/libonnxruntime.so.1.32.0" not in names
     pycs = [n for n in names if n.endswith(".pyc")]

@@ -490,8 +490,8 @@ def test_without_flask_moto_runs_in_process_and_says_so(tmp_path: Path) -> None:
 def test_deploy_local_serves_real_minilm_embeddings(runtime_312: None, tmp_path: Path) -> None:
     artifact = ROOT / "dist" / "minilm-l6-v2-py312-x86_64.zip"
     if not artifact.is_file():
-        from coldbrew.build.builder import BuildOptions, build_artifact
-        from coldbrew.build.target import Target
+        from coldbrew.artifact.builder import BuildOptions, build_artifact
+        from coldbrew.artifact.target import Target
 
         if not (ROOT / "models" / "minilm-l6-v2" / "dist" / "manifest.json").is_file():
             pytest.fail("the MiniLM model is not built: run `make model` (make test does)")

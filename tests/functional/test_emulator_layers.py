@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from coldbrew.build.builder import BuildOptions, build_artifact
-from coldbrew.build.report import BuildReport, report_path
-from coldbrew.build.target import Target
+from coldbrew.artifact.builder import BuildOptions, build_artifact
+from coldbrew.artifact.report import BuildReport, report_path
+from coldbrew.artifact.target import Target
 from coldbrew.cli import main
 from coldbrew.emulate import (
     EmulatorConfig,

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
 
-from coldbrew.build.builder import BuildOptions, build_artifact
-from coldbrew.build.target import Target
+from coldbrew.artifact.builder import BuildOptions, build_artifact
+from coldbrew.artifact.target import Target
 from coldbrew.emulate import Emulator, EmulatorConfig, RuntimeEnvironment, ensure_runtime
 from coldbrew.errors import InterpreterNotFoundError
 from contract_strategies import FUZZ, bodies, direct_events, methods, paths, url_event

@@ -19,18 +19,18 @@ from pathlib import Path
 
 import pytest
 
-from coldbrew.build.builder import BuildOptions, build_artifact
-from coldbrew.build.container import check_image_context, dockerfile_text, write_image_context
-from coldbrew.build.layouts import (
+from coldbrew.artifact.builder import BuildOptions, build_artifact
+from coldbrew.artifact.container import check_image_context, dockerfile_text, write_image_context
+from coldbrew.artifact.layouts import (
     LayoutResult,
     output_paths,
     target_compiler,
     write_chosen_layout,
     write_layout,
 )
-from coldbrew.build.limits import Limits
-from coldbrew.build.report import BuildReport
-from coldbrew.build.target import Target
+from coldbrew.artifact.limits import Limits
+from coldbrew.artifact.report import BuildReport
+from coldbrew.artifact.target import Target
 from coldbrew.errors import BuildError, LambdaLimitError
 from coldbrew.interpreters import find_interpreter
 

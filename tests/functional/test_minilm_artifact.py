@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coldbrew.build.builder import BuildOptions, build_artifact
-from coldbrew.build.limits import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
-from coldbrew.build.report import BuildReport
-from coldbrew.build.target import Target
+from coldbrew.artifact.builder import BuildOptions, build_artifact
+from coldbrew.artifact.limits import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
+from coldbrew.artifact.report import BuildReport
+from coldbrew.artifact.target import Target
 from coldbrew.emulate import EmulatorConfig, LocalFunctionUrl
 from coldbrew.emulate.probe import FunctionUrlClient
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from coldbrew.build.resolve import install_requirements, pip_command
-from coldbrew.build.target import Target
-from coldbrew.build.wheelhouse import download_command, wheelhouse_dir
+from coldbrew.artifact.resolve import install_requirements, pip_command
+from coldbrew.artifact.target import Target
+from coldbrew.artifact.wheelhouse import download_command, wheelhouse_dir
 from coldbrew.errors import ResolveError
 
 TARGET = Target("3.12", "x86_64")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from coldbrew.build.builder import BuildOptions, build_artifact
-from coldbrew.build.target import Target
+from coldbrew.artifact.builder import BuildOptions, build_artifact
+from coldbrew.artifact.target import Target
 from coldbrew.emulate import EmulatorConfig, RuntimeEnvironment, ensure_runtime
 from coldbrew.emulate.artifact import remove_task_root, unpack_artifact
 from coldbrew.emulate.report import Status

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from coldbrew.artifact.builder import BuildOptions, build_artifact
+from coldbrew.artifact.target import Target
 from coldbrew.bench.ratios import COLD_MEDIAN
 from coldbrew.bench.results import schema_problems
-from coldbrew.build.builder import BuildOptions, build_artifact
-from coldbrew.build.target import Target
 from coldbrew.cli import main
 from coldbrew.errors import InterpreterNotFoundError
 from coldbrew.interpreters import find_interpreter

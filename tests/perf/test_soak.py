@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import soak
 
-from coldbrew.build.builder import BuildOptions, build_artifact
-from coldbrew.build.target import Target
+from coldbrew.artifact.builder import BuildOptions, build_artifact
+from coldbrew.artifact.target import Target
 from coldbrew.errors import InterpreterNotFoundError
 from coldbrew.interpreters import find_interpreter
 

@@ -3,7 +3,7 @@
 Each stack is synthesized once per test session: the first synthesis starts
 Node and costs seconds, later ones a fraction of a second. Artifacts are tiny
 and made here, never the real model build: a bare zip, or one of the three
-layouts written by the builder's own :func:`~coldbrew.build.layouts.write_layout`
+layouts written by the builder's own :func:`~coldbrew.artifact.layouts.write_layout`
 from a four-file task root, with the report ``coldbrew build`` would write.
 """
 
@@ -33,10 +33,10 @@ if str(REPO_ROOT) not in sys.path:
 from aws_cdk import App  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
-from coldbrew.build.layout_choice import LayoutChoice  # noqa: E402
-from coldbrew.build.layouts import write_layout  # noqa: E402
-from coldbrew.build.report import BuildReport, report_path  # noqa: E402
-from coldbrew.build.target import Target  # noqa: E402
+from coldbrew.artifact.layout_choice import LayoutChoice  # noqa: E402
+from coldbrew.artifact.layouts import write_layout  # noqa: E402
+from coldbrew.artifact.report import BuildReport, report_path  # noqa: E402
+from coldbrew.artifact.target import Target  # noqa: E402
 from coldbrew.capacity.schedule import Schedule, ScheduleBlock, cron_at, write_schedule  # noqa: E402
 from infra.app import build_app  # noqa: E402
 from infra.stacks import ColdbrewStack  # noqa: E402

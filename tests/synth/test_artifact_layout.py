@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from coldbrew.build.report import report_candidates
+from coldbrew.artifact.report import report_candidates
 from coldbrew.errors import ConfigurationError
 from infra import context_keys as k
 from infra.artifact_layout import BuiltArtifact

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coldbrew.build.container import context_digest
+from coldbrew.artifact.container import context_digest
 
 if TYPE_CHECKING:
     from conftest import LayoutFactory, Matrix, Synth, SynthFactory

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from coldbrew.build.archive import sha256_file
-from coldbrew.build.report import report_path
+from coldbrew.artifact.archive import sha256_file
+from coldbrew.artifact.report import report_path
 from coldbrew.errors import ConfigurationError
 from infra import context_keys as k
 from infra.artifact_layout import BuiltArtifact

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from coldbrew.build.archive import write_zip
-from coldbrew.build.limits import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT, check_limits
-from coldbrew.build.target import Target
+from coldbrew.artifact.archive import write_zip
+from coldbrew.artifact.limits import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT, check_limits
+from coldbrew.artifact.target import Target
 from coldbrew.errors import ConfigurationError, LambdaLimitError
 
 
@@ -78,7 +78,7 @@ def test_bad_targets_are_named(python: str, arch: str) -> None:
 
 
 def test_report_beside_an_artifact_is_read_once_for_everyone(tmp_path: Path) -> None:
-    from coldbrew.build.report import read_report_json, report_path
+    from coldbrew.artifact.report import read_report_json, report_path
 
     artifact = tmp_path / "x.zip"
     assert read_report_json(artifact) == {}  # no report: nothing to go on, not an error

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from coldbrew.build.inventory import Inventory, bytecode_source
-from coldbrew.build.plan import plan_removals
-from coldbrew.build.rules import load_rules, matches, parse_rules
+from coldbrew.artifact.inventory import Inventory, bytecode_source
+from coldbrew.artifact.plan import plan_removals
+from coldbrew.artifact.rules import load_rules, matches, parse_rules
 from coldbrew.errors import ConfigurationError
 
 PROJECT_RULES = Path(__file__).resolve().parents[2] / "packaging" / "aws-lambda.toml"

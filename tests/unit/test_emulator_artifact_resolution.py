@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from coldbrew.build.layouts import output_paths
+from coldbrew.artifact.layouts import output_paths
 from coldbrew.emulate import EmulatorConfig, FunctionArtifact, RuntimeEnvironment, resolve_artifact
 from coldbrew.emulate.layers import layer_paths
 from coldbrew.emulate.sandbox import lambda_environment

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from coldbrew.build.layout_choice import (
+from coldbrew.artifact.layout_choice import (
     REQUESTS,
     LayoutChoice,
     choose_layout,
     needs_layer_sizes,
     parse_layout,
 )
-from coldbrew.build.limits import DIRECT_UPLOAD_LIMIT, IMAGE_LIMIT, MB, UNZIPPED_LIMIT, Limits
+from coldbrew.artifact.limits import DIRECT_UPLOAD_LIMIT, IMAGE_LIMIT, MB, UNZIPPED_LIMIT, Limits
 from coldbrew.errors import BuildError, ConfigurationError, LambdaLimitError
 
 GB = 1024 * MB

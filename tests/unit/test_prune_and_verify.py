@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from coldbrew.build.inputs import inputs_key
-from coldbrew.build.prune import REASON, plan_prune
-from coldbrew.build.smoke import EMBED_EVENT, embeddings_from, smoke_events
-from coldbrew.build.trace import ProbeRun
-from coldbrew.build.verify import artifact_accuracy, first_difference
+from coldbrew.artifact.inputs import inputs_key
+from coldbrew.artifact.prune import REASON, plan_prune
+from coldbrew.artifact.smoke import EMBED_EVENT, embeddings_from, smoke_events
+from coldbrew.artifact.trace import ProbeRun
+from coldbrew.artifact.verify import artifact_accuracy, first_difference
 
 SIZES = {
     "lambda_function.py": 1,

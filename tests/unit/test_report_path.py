@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from coldbrew.build.layout_choice import Layout
-from coldbrew.build.layouts import output_paths
-from coldbrew.build.report import (
+from coldbrew.artifact.layout_choice import Layout
+from coldbrew.artifact.layouts import output_paths
+from coldbrew.artifact.report import (
     read_report_json,
     report_candidates,
     report_layout,

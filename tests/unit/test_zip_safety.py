@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from coldbrew.artifact_safety import check_artifact_zip, check_function_zips
-from coldbrew.build.limits import UNZIPPED_LIMIT
+from coldbrew.artifact.limits import UNZIPPED_LIMIT
+from coldbrew.artifact.zip_safety import check_artifact_zip, check_function_zips
 from coldbrew.cli import main
 from coldbrew.deploy.built_artifact import read_build
 from coldbrew.emulate.artifact import remove_task_root, unpack_artifact

@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from coldbrew.artifact.limits import MB, UNZIPPED_LIMIT
 from coldbrew.bench.baseline_handlers import SENTENCE_TRANSFORMERS, handler_source
 from coldbrew.bench.variants import HANDLER_FILE, Say, Variant, tree_bytes
-from coldbrew.build.limits import MB, UNZIPPED_LIMIT
 from coldbrew.emulate.runtime_env import RuntimeEnvironment
 from coldbrew.errors import BuildError, ConfigurationError
 

@@ -9,10 +9,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from coldbrew.artifact.limits import MB, UNZIPPED_LIMIT
 from coldbrew.bench.ratios import Ratio
 from coldbrew.bench.results import BenchResult, VariantResult
 from coldbrew.bench.stats import Summary, summarize
-from coldbrew.build.limits import MB, UNZIPPED_LIMIT
 
 NA = "n/a"
 

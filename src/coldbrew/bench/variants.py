@@ -28,8 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coldbrew.artifact.report import read_report_json
 from coldbrew.bench.baseline_handlers import CTYPES_FLOOR, FLOOR, handler_source
-from coldbrew.build.report import read_report_json
 from coldbrew.errors import ConfigurationError
 
 #: Every variant key, in column order.
@@ -116,7 +116,7 @@ def tree_bytes(root: Path) -> int:
 
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file."""
-    from coldbrew.build.archive import sha256_file
+    from coldbrew.artifact.archive import sha256_file
 
     return sha256_file(path)
 
@@ -149,8 +149,8 @@ def unslimmed_variant(
 
     Cached by the slim zip's sha256, which covers the model, handler, runtime and pins.
     """
-    from coldbrew.build.builder import BuildOptions, build_artifact
-    from coldbrew.build.target import Target
+    from coldbrew.artifact.builder import BuildOptions, build_artifact
+    from coldbrew.artifact.target import Target
 
     report = read_report_json(slim.artifact)
     if "model" not in report:
@@ -201,8 +201,8 @@ def floor_variant(
     verified but not trace-pruned (pruning would remove the numpy stack the
     floor imports). Cached by the slim zip's sha256 and the rules' text.
     """
-    from coldbrew.build.builder import BuildOptions, build_artifact
-    from coldbrew.build.target import Target
+    from coldbrew.artifact.builder import BuildOptions, build_artifact
+    from coldbrew.artifact.target import Target
 
     report = read_report_json(slim.artifact)
     if "model" not in report:
@@ -274,9 +274,9 @@ def _handler_swap(
     way the builder compiles (``compile_tree``), and the tree is zipped with
     the builder's writer so it is served exactly as the artifact is.
     """
-    from coldbrew.build.archive import write_zip
-    from coldbrew.build.bytecode import compile_tree
-    from coldbrew.build.rules import matches
+    from coldbrew.artifact.archive import write_zip
+    from coldbrew.artifact.bytecode import compile_tree
+    from coldbrew.artifact.rules import matches
 
     source = handler_source(handler)
     key_blob = f"{_FLOOR_LAYOUT}\n{file_sha256(base)}\n{drop}\n{source}"

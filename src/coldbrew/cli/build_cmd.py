@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from coldbrew import config
-from coldbrew.build.layout_choice import REQUESTS
-from coldbrew.build.target import ARCHES, PYTHONS, Target
+from coldbrew.artifact.layout_choice import REQUESTS
+from coldbrew.artifact.target import ARCHES, PYTHONS, Target
 from coldbrew.cli.options import cache_dir_option
 
 
@@ -125,8 +125,8 @@ def command(
     """
     from rich.console import Console
 
-    from coldbrew.build.builder import BuildOptions, build_artifact
-    from coldbrew.build.report import MB, render, report_path
+    from coldbrew.artifact.builder import BuildOptions, build_artifact
+    from coldbrew.artifact.report import MB, render, report_path
 
     _check_model_is_known(project_dir, model)
     console = Console(stderr=True)

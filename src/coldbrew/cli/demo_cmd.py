@@ -119,7 +119,7 @@ def _check_malformed(client: FunctionUrlClient, run: _Run) -> Table:
 
 
 def _figures(run: _Run, report: dict[str, Any]) -> Table:
-    from coldbrew.build.report import MB
+    from coldbrew.artifact.report import MB
     from coldbrew.emulate.probe import percentile
 
     table = Table(title="Figures (this machine, one run)", title_justify="left")

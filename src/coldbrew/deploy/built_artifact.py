@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from coldbrew.artifact_safety import check_artifact_zip
-from coldbrew.build.archive import sha256_file
-from coldbrew.build.report import read_report_json, report_layout, report_path
+from coldbrew.artifact.archive import sha256_file
+from coldbrew.artifact.report import read_report_json, report_layout, report_path
+from coldbrew.artifact.zip_safety import check_artifact_zip
 from coldbrew.errors import DeployError
 
 _NOT_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
@@ -45,7 +45,7 @@ def read_build(artifact: Path) -> tuple[Mapping[str, Any], str]:
     """The artifact's build report, checked against the zip; and the zip's sha256.
 
     The zip itself is checked first, every member and its data
-    (:func:`~coldbrew.artifact_safety.check_artifact_zip`): nothing corrupt or
+    (:func:`~coldbrew.artifact.zip_safety.check_artifact_zip`): nothing corrupt or
     unsafe to unpack is uploaded.
     """
     check_artifact_zip(artifact, read_data=True)

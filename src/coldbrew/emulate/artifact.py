@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import IO
 
-from coldbrew.artifact_safety import (
+from coldbrew.artifact.zip_safety import (
     CORRUPT_ZIP_ERRORS,
     ZipSurvey,
     survey_open_zip,
@@ -37,7 +37,7 @@ def unpack_artifact(zip_path: Path, dest: Path) -> Path:
     """Extract ``zip_path`` into the empty directory ``dest`` and make it read-only.
 
     Returns ``dest``. Every member is checked first
-    (:func:`coldbrew.artifact_safety.check_artifact_zip`: no escapes, no
+    (:func:`coldbrew.artifact.zip_safety.check_artifact_zip`: no escapes, no
     duplicates, at most Lambda's unzipped size) and nothing is written until
     all have passed; then each file is written through no symlink and capped
     at its declared size. Raises :class:`~coldbrew.errors.ArtifactError` for a

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from coldbrew.artifact_safety import check_function_zips
+from coldbrew.artifact.zip_safety import check_function_zips
 from coldbrew.emulate.artifact import directory_task_root, remove_task_root, unpack_artifact
 from coldbrew.emulate.layers import unpack_layers
 from coldbrew.emulate.pool import SandboxPool

@@ -1,6 +1,6 @@
 """What to run for what the user names: a zip, a part of a layer build, or a build report.
 
-``coldbrew build`` writes one of three layouts (:mod:`coldbrew.build.layouts`)
+``coldbrew build`` writes one of three layouts (:mod:`coldbrew.artifact.layouts`)
 and one report, ``NAME.report.json``, listing its parts. ``coldbrew serve``,
 ``demo`` and ``bench`` accept any of those names; :func:`resolve_artifact`,
 their one shared lookup, turns the name into what Lambda would run::
@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coldbrew.artifact_safety import check_function_zips
-from coldbrew.build.report import (
+from coldbrew.artifact.report import (
     REPORT_SUFFIX,
     read_report_json,
     report_layout,
     report_parts,
     report_path,
 )
+from coldbrew.artifact.zip_safety import check_function_zips
 from coldbrew.errors import EmulationError
 
 
@@ -59,7 +59,7 @@ def resolve_artifact(path: Path) -> FunctionArtifact:
     layout part that is missing, or a zip a layer build's report does not list;
     and :class:`~coldbrew.errors.ArtifactError` for a zip that is corrupt, unsafe
     to unpack, or (with its layers) over Lambda's unzipped limit
-    (:func:`~coldbrew.artifact_safety.check_function_zips`), so that serve, demo
+    (:func:`~coldbrew.artifact.zip_safety.check_function_zips`), so that serve, demo
     and bench refuse it alike before any slow setup.
     """
     resolved = _resolve(path)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from coldbrew.build.rules import normalize_distribution
+from coldbrew.artifact.rules import normalize_distribution
 
 HANDLER_PACKAGE = "(handler)"
 MODEL_PACKAGE = "(model)"

@@ -1,6 +1,6 @@
 """Run the smoke probe in the target interpreter over a task root.
 
-The probe (:mod:`coldbrew.build.smoke_probe`) runs as a separate process of
+The probe (:mod:`coldbrew.artifact.smoke_probe`) runs as a separate process of
 the *target* Python, isolated (``-I``: no user site, no PYTHON* variables)
 with bytecode writes off (``-B``), in an environment shaped like Lambda's.
 ONNX Runtime gets one thread so two runs over equivalent trees give

@@ -6,7 +6,7 @@ build host is. ``--no-compile`` keeps the host's bytecode out. The installed
 tree is cached by a hash of its inputs, so a rebuild costs a copy.
 
 On a cold cache the wheels come from the local wheelhouse that ``make`` fills
-(:mod:`coldbrew.build.wheelhouse`), with ``--no-index``: no package index is
+(:mod:`coldbrew.artifact.wheelhouse`), with ``--no-index``: no package index is
 reached. Only when the wheelhouse is missing or lacks a pin does pip go to the
 index, and a note says so.
 """
@@ -22,8 +22,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from coldbrew.build.target import Target
-from coldbrew.build.wheelhouse import target_flags, wheelhouse_dir
+from coldbrew.artifact.target import Target
+from coldbrew.artifact.wheelhouse import target_flags, wheelhouse_dir
 from coldbrew.errors import ResolveError
 
 _COMPLETE = ".coldbrew-complete"

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coldbrew.build.smoke import embeddings_from
-from coldbrew.build.trace import ProbeRun
+from coldbrew.artifact.smoke import embeddings_from
+from coldbrew.artifact.trace import ProbeRun
 
 
 def first_difference(reference: ProbeRun, candidate: ProbeRun) -> str | None:

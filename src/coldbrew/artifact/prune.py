@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 
-from coldbrew.build.inventory import bytecode_source
-from coldbrew.build.plan import Plan, Removal
-from coldbrew.build.rules import matches
+from coldbrew.artifact.inventory import bytecode_source
+from coldbrew.artifact.plan import Plan, Removal
+from coldbrew.artifact.rules import matches
 
 REASON = "never touched by the smoke invocation (trace-guided pruning)"
 

@@ -1,4 +1,4 @@
 """The slimming builder: resolve -> plan (pure) -> execute -> bytecode -> zip -> report.
 
-Use :func:`coldbrew.build.builder.build_artifact`; the CLI is ``coldbrew build``.
+Use :func:`coldbrew.artifact.builder.build_artifact`; the CLI is ``coldbrew build``.
 """

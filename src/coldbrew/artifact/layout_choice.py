@@ -26,7 +26,7 @@ API::
                       limits=None) -> bool
     parse_layout(value) -> Requested
 
-Writing the layouts is :mod:`coldbrew.build.layouts`.
+Writing the layouts is :mod:`coldbrew.artifact.layouts`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from coldbrew.build.limits import MB, Limits
+from coldbrew.artifact.limits import MB, Limits
 from coldbrew.errors import BuildError, ConfigurationError, LambdaLimitError
 
 Layout = Literal["zip", "layer", "image"]

@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from coldbrew.build.archive import sha256_file
-from coldbrew.build.report import BuildReport, report_path
+from coldbrew.artifact.archive import sha256_file
+from coldbrew.artifact.report import BuildReport, report_path
 
 #: Bump when the builder's output changes for the same inputs.
 BUILDER_VERSION = "4"

@@ -25,16 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coldbrew.build.inventory import take_inventory
-from coldbrew.build.plan import Plan, Removal
-from coldbrew.build.prune import plan_prune
-from coldbrew.build.resolve import link_tree
-from coldbrew.build.rules import Rules, matches
-from coldbrew.build.smoke import smoke_events
-from coldbrew.build.strip import StripResult, strip_libraries
-from coldbrew.build.target import Target
-from coldbrew.build.trace import run_probe
-from coldbrew.build.verify import artifact_accuracy, first_difference
+from coldbrew.artifact.inventory import take_inventory
+from coldbrew.artifact.plan import Plan, Removal
+from coldbrew.artifact.prune import plan_prune
+from coldbrew.artifact.resolve import link_tree
+from coldbrew.artifact.rules import Rules, matches
+from coldbrew.artifact.smoke import smoke_events
+from coldbrew.artifact.strip import StripResult, strip_libraries
+from coldbrew.artifact.target import Target
+from coldbrew.artifact.trace import run_probe
+from coldbrew.artifact.verify import artifact_accuracy, first_difference
 from coldbrew.errors import AccuracyGateError, BuildError, InterpreterNotFoundError
 from coldbrew.interpreters import find_interpreter
 

@@ -17,7 +17,7 @@ refuses, naming the member and the problem:
   (``l1/..`` is the parent of wherever ``l1`` points, not of ``l1``'s directory);
 * devices, FIFOs and sockets;
 * more than :data:`MAX_MEMBERS` members, or declared sizes that add up past
-  Lambda's unzipped limit (:data:`coldbrew.build.limits.UNZIPPED_LIMIT`).
+  Lambda's unzipped limit (:data:`coldbrew.artifact.limits.UNZIPPED_LIMIT`).
 
 Declared sizes can lie (a zip bomb), so whoever unpacks must also cap the
 bytes actually written: :attr:`ZipSurvey.unzipped_bytes` is the budget.
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from coldbrew.build.limits import MB, UNZIPPED_LIMIT
+from coldbrew.artifact.limits import MB, UNZIPPED_LIMIT
 from coldbrew.errors import ArtifactError
 
 #: More members than any real artifact has (MiniLM's holds ~1,000); a zip of

@@ -1,8 +1,8 @@
 """A local wheelhouse of the target's pinned wheels, so a build resolves offline.
 
-``make`` fills it in its install step (``python -m coldbrew.build.wheelhouse``):
+``make`` fills it in its install step (``python -m coldbrew.artifact.wheelhouse``):
 ``pip download`` with the same ``--platform``/``--python-version``/``--abi``/
-``--only-binary`` as :func:`coldbrew.build.resolve.pip_command`, for the
+``--only-binary`` as :func:`coldbrew.artifact.resolve.pip_command`, for the
 requirements pinned in the rules files (``packaging/*.toml``). The resolver
 installs from it with ``--no-index`` when it holds them and falls back to the
 package index, saying so, when it does not. It lives in the cache directory,
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from coldbrew.build.target import Target
+from coldbrew.artifact.target import Target
 
 
 def wheelhouse_dir(cache_dir: Path, target: Target) -> Path:
@@ -54,11 +54,11 @@ def fill(requirements: Sequence[str], target: Target, cache_dir: Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m coldbrew.build.wheelhouse RULES... [--target 3.12/x86_64 ...]``."""
-    from coldbrew.build.rules import load_rules
+    """``python -m coldbrew.artifact.wheelhouse RULES... [--target 3.12/x86_64 ...]``."""
+    from coldbrew.artifact.rules import load_rules
     from coldbrew.config import CACHE_DIR
 
-    parser = argparse.ArgumentParser(prog="python -m coldbrew.build.wheelhouse")
+    parser = argparse.ArgumentParser(prog="python -m coldbrew.artifact.wheelhouse")
     parser.add_argument("rules", nargs="+", type=Path, help="rules files (packaging/*.toml)")
     parser.add_argument(
         "--target",

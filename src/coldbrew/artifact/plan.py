@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from coldbrew.build.rules import Rules, matches
+from coldbrew.artifact.rules import Rules, matches
 
 
 @dataclass(frozen=True)

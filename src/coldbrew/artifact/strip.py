@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coldbrew.build.rules import matches
+from coldbrew.artifact.rules import matches
 
 #: auditwheel's vendored libraries, and anything a rules file adds.
 NEVER_STRIP = ("*.libs/**", "**/*.libs/**")

@@ -12,7 +12,7 @@ from coldbrew.errors import ConfigurationError
 
 MB = 1024 * 1024
 REPORT_SUFFIX = ".report.json"
-#: What :func:`coldbrew.build.layouts.output_paths` appends to NAME for the parts of the
+#: What :func:`coldbrew.artifact.layouts.output_paths` appends to NAME for the parts of the
 #: layer and image layouts (``NAME-function.zip``, ``NAME-layer.zip``, ``NAME-image/``).
 LAYOUT_PART_SUFFIXES = ("-function", "-layer", "-image")
 
@@ -109,7 +109,7 @@ def report_candidates(artifact: Path) -> tuple[Path, ...]:
     """Where the build report for ``artifact`` may be, most specific first.
 
     The builder writes one report, ``NAME.report.json``, whatever the layout
-    (:func:`coldbrew.build.layouts.output_paths`): for ``NAME.zip``, for
+    (:func:`coldbrew.artifact.layouts.output_paths`): for ``NAME.zip``, for
     ``NAME-function.zip`` and ``NAME-layer.zip``, and for ``NAME-image/``. A
     part's own ``PART.report.json`` comes first: a zip whose name happens to
     end in ``-function`` (or was named by hand) keeps its own report. A report

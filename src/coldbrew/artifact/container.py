@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from coldbrew.build.archive import sha256_file
-from coldbrew.build.target import Target
+from coldbrew.artifact.archive import sha256_file
+from coldbrew.artifact.target import Target
 from coldbrew.errors import BuildError
 
 #: AWS's Lambda base images for Python; the tag is the Python version.

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import coldbrew
-from coldbrew.build.bytecode import BytecodeResult, compile_tree
-from coldbrew.build.inputs import inputs_key, reusable_report
-from coldbrew.build.inventory import Inventory, take_inventory
-from coldbrew.build.layouts import target_compiler, write_chosen_layout
-from coldbrew.build.plan import Plan, plan_removals
-from coldbrew.build.report import BuildReport, PackageSize, RemovedFor, StepSize, report_path
-from coldbrew.build.resolve import install_requirements, link_tree
-from coldbrew.build.rules import Rules, load_rules, matches
-from coldbrew.build.slimming import SlimOutcome, slim_and_verify
-from coldbrew.build.target import Target
+from coldbrew.artifact.bytecode import BytecodeResult, compile_tree
+from coldbrew.artifact.inputs import inputs_key, reusable_report
+from coldbrew.artifact.inventory import Inventory, take_inventory
+from coldbrew.artifact.layouts import target_compiler, write_chosen_layout
+from coldbrew.artifact.plan import Plan, plan_removals
+from coldbrew.artifact.report import BuildReport, PackageSize, RemovedFor, StepSize, report_path
+from coldbrew.artifact.resolve import install_requirements, link_tree
+from coldbrew.artifact.rules import Rules, load_rules, matches
+from coldbrew.artifact.slimming import SlimOutcome, slim_and_verify
+from coldbrew.artifact.target import Target
 from coldbrew.errors import BuildError, ConfigurationError, InterpreterNotFoundError
 from coldbrew.interpreters import find_interpreter
 

@@ -14,9 +14,9 @@ of three layouts, all reproducible:
     the function, /opt/python for the layer.
 ``image``
     A container-image build context, ``NAME-image/`` (see
-    :mod:`coldbrew.build.container`), whose task root is the zip's, byte for byte.
+    :mod:`coldbrew.artifact.container`), whose task root is the zip's, byte for byte.
 
-Which one fits is decided by :func:`coldbrew.build.layout_choice.choose_layout`
+Which one fits is decided by :func:`coldbrew.artifact.layout_choice.choose_layout`
 (pure); :func:`write_chosen_layout` measures, chooses and writes.
 
 API::
@@ -47,25 +47,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from coldbrew.build.archive import ArchiveInfo, write_zip
-from coldbrew.build.bytecode import (
+from coldbrew.artifact.archive import ArchiveInfo, write_zip
+from coldbrew.artifact.bytecode import (
     LAMBDA_LAYER_PYTHON,
     LAMBDA_TASK_ROOT,
     BytecodeResult,
     compile_tree,
 )
-from coldbrew.build.container import ImageContext, write_image_context
-from coldbrew.build.inventory import bytecode_source
-from coldbrew.build.layout_choice import (
+from coldbrew.artifact.container import ImageContext, write_image_context
+from coldbrew.artifact.inventory import bytecode_source
+from coldbrew.artifact.layout_choice import (
     Layout,
     LayoutChoice,
     choose_layout,
     needs_layer_sizes,
     parse_layout,
 )
-from coldbrew.build.limits import Limits
-from coldbrew.build.resolve import link_tree
-from coldbrew.build.target import Target
+from coldbrew.artifact.limits import Limits
+from coldbrew.artifact.resolve import link_tree
+from coldbrew.artifact.target import Target
 from coldbrew.errors import BuildError, ConfigurationError
 
 #: Top-level entries of the task root that stay in the function zip of the layer layout.
@@ -88,7 +88,7 @@ class LayoutPart:
 
     @classmethod
     def from_archive(cls, role: str, info: ArchiveInfo, bytecode: str) -> LayoutPart:
-        """The part for a zip written by :func:`coldbrew.build.archive.write_zip`."""
+        """The part for a zip written by :func:`coldbrew.artifact.archive.write_zip`."""
         return cls(
             role,
             info.path,
