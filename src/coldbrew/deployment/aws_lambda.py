@@ -59,3 +59,17 @@ LAMBDA = TargetLimits(
     reserved_env=RESERVED_ENV,
     source="docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (2026-12-03)",
 )
+
+#: Lambda's function names: letters, digits, hyphens and underscores (the name, not an ARN).
+FUNCTION_NAME_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+#: Function URL auth types (``AWS::Lambda::Url`` AuthType).
+URL_AUTHS = ("AWS_IAM", "NONE")
+#: A function URL is reachable from the internet; Lambda has no ingress setting.
+INGRESSES = ("ALLOW_ALL",)
+#: Python runtimes SnapStart supports (python3.12 and later; Lambda developer guide,
+#: "Improving startup performance with Lambda SnapStart").
+SNAPSTART_PYTHONS = ("3.12", "3.13")
+#: SnapStart's largest ephemeral storage, in MB (same page).
+SNAPSTART_MAX_EPHEMERAL_MB = 512
+#: Layouts SnapStart supports: managed runtimes only, so no container image.
+SNAPSTART_LAYOUTS = ("zip", "layer")

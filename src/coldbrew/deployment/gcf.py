@@ -47,3 +47,11 @@ CLOUD_FUNCTIONS = TargetLimits(
     reserved_env=RESERVED_ENV,
     source="cloud.google.com/functions/quotas (2nd gen column) (2026-12-03)",
 )
+
+#: Function names: lowercase letters, digits and hyphens, starting with a letter,
+#: not ending with a hyphen, at most 63 (Cloud Run service names).
+FUNCTION_NAME_PATTERN = r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?"
+#: Invoker auth: ``IAM`` (roles/run.invoker required) or ``NONE`` (allUsers may invoke).
+INVOKER_AUTHS = ("IAM", "NONE")
+#: ``service_config.ingress_settings``.
+INGRESSES = ("ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB")
