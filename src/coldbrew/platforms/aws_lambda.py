@@ -19,7 +19,6 @@ Pure: no boto3, no environment.
 from __future__ import annotations
 
 import binascii
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -27,6 +26,7 @@ from coldbrew.config import DEFAULT_RESULT_PREFIX
 from coldbrew.errors import InvalidRequestError
 from coldbrew.platforms.aws_sqs import SqsBatchAdapter, SqsService, is_sqs_event
 from coldbrew.platforms.http_errors import error_response
+from coldbrew.platforms.http_response import http_body, http_headers
 from coldbrew.platforms.result_sink import ResultSink
 from coldbrew.runtime.contract import Request, Response, text_body
 
@@ -83,12 +83,10 @@ def request_from_http_event(event: Mapping[str, Any], request_id: str) -> Reques
 
 def http_result(response: Response, request_id: str) -> dict[str, Any]:
     """A function URL response object; the body is compact JSON."""
-    headers = {"content-type": "application/json", "x-request-id": request_id}
-    headers.update(response.headers)
     return {
         "statusCode": response.status,
-        "headers": headers,
-        "body": json.dumps(response.body, separators=(",", ":")),
+        "headers": http_headers(response, request_id),
+        "body": http_body(response),
         "isBase64Encoded": False,
     }
 
