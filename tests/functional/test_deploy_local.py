@@ -89,7 +89,9 @@ def _stub_artifact(directory: Path, source: str = STUB, name: str = "stub-py312-
     return artifact
 
 
-def _schedule(function: str, levels: tuple[int, ...] = (1, 3)) -> Schedule:
+def _schedule(
+    function: str, levels: tuple[int, ...] = (1, 3), *, memory_mb: int = 1024
+) -> Schedule:
     starts = ["00:00", "12:00"][: len(levels)]
     ends = [*starts[1:], "24:00"]
     return parse_schedule(
@@ -99,7 +101,7 @@ def _schedule(function: str, levels: tuple[int, ...] = (1, 3)) -> Schedule:
             "alias": "live",
             "timezone": "UTC",
             "block_minutes": 60,
-            "memory_mb": 1024,
+            "memory_mb": memory_mb,
             "blocks": [
                 {
                     "start": s,
@@ -176,7 +178,7 @@ def test_executor_deploys_function_version_alias_url_and_schedule(
 ) -> None:
     artifact = _stub_artifact(tmp_path / "one")
     clients = _clients(aws)
-    schedule = _schedule("embed")
+    schedule = _schedule("embed", memory_mb=2048)  # tuned at the function's memory size
     spec = _spec(aws, artifact, url_auth="NONE", schedule=schedule, memory_mb=2048)
     _, result = _deploy(spec, clients)
     assert result.version == "1"

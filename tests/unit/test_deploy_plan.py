@@ -262,6 +262,17 @@ def test_spec_refuses_what_cannot_be_deployed() -> None:
         _spec(alias="12")
 
 
+def test_spec_refuses_a_schedule_tuned_at_another_memory_size() -> None:
+    # The drift `cdk synth` already refused: levels tuned at 1024 MB on a 2048 MB function.
+    with pytest.raises(ConfigurationError) as info:
+        _spec(schedule=_schedule(), memory_mb=2048)
+    assert info.value.message == (
+        "--schedule was tuned for 1024 MB, but --memory is 2048; re-run "
+        "`coldbrew tune --memory 2048` or set --memory"
+    )
+    assert _spec(schedule=_schedule(), memory_mb=1024).deployment.memory_mb == 1024
+
+
 # --- fakes ---------------------------------------------------------------------------
 
 

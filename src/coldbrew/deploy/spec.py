@@ -7,9 +7,13 @@
     spec.key            # "coldbrew/artifacts/2e87....zip": content-addressed in S3
     spec.settings       # the FunctionSettings the function should have
 
-A spec refuses, on creation, anything Lambda or S3 would refuse later
-(names, sizes, reserved environment variables, a schedule for another
-alias), so a bad deploy fails before any call. Pure: nothing AWS is imported.
+A spec refuses, on creation, anything Lambda or S3 would refuse later, so a
+bad deploy fails before any call. Lambda's limits and rules (memory, timeout,
+reserved environment variables, a schedule tuned for another function, alias
+or memory size) are checked by the one
+:class:`~coldbrew.deployment.description.Deployment` the spec describes, the
+same check ``cdk synth`` makes; the spec adds only S3's and IAM's. Pure:
+nothing AWS is imported.
 """
 
 from __future__ import annotations
@@ -19,22 +23,31 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from coldbrew.capacity.schedule import Schedule
-from coldbrew.emulate.settings import RESERVED_ENV
-from coldbrew.errors import ConfigurationError
+from coldbrew.deployment import aws_lambda
+from coldbrew.deployment.description import Deployment, DeploymentError
 
 UrlAuth = Literal["AWS_IAM", "NONE"]
-URL_AUTHS: tuple[UrlAuth, ...] = ("AWS_IAM", "NONE")
-ARCHES = ("x86_64", "arm64")
+URL_AUTHS: tuple[UrlAuth, ...] = cast("tuple[UrlAuth, ...]", aws_lambda.URL_AUTHS)
 KEY_PREFIX = "coldbrew/artifacts/"
 
-_FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_ALIAS = re.compile(r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: What ``coldbrew deploy`` calls each field of the description, for its refusals.
+CLI_SETTING_NAMES = {
+    "function_name": "--function-name",
+    "python": "the build report's python",
+    "arch": "the build report's arch",
+    "memory_mb": "--memory",
+    "timeout_s": "--timeout",
+    "env": "--env",
+    "alias": "--alias",
+    "auth": "--url-auth",
+    "schedule": "--schedule",
+    "provisioned": "--provisioned",
+}
 
 
 def code_sha256(hex_digest: str) -> str:
@@ -122,60 +135,52 @@ class DeploySpec:
     provisioned_concurrency: int | None = None
     #: Create the bucket when it is missing (``--local``); otherwise a missing bucket is an error.
     create_bucket: bool = False
+    #: The validated description (set on creation).
+    deployment: Deployment = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         problems = []
         if not _SHA256.match(self.sha256):
             problems.append(f"sha256 must be 64 lowercase hex digits, got {self.sha256!r}")
-        if not _FUNCTION.match(self.function_name):
-            problems.append(
-                f"function name must be 1-64 letters, digits, - or _, got {self.function_name!r}"
-            )
-        if not _ALIAS.match(self.alias):
-            problems.append(
-                f"alias must be letters, digits, - or _ (not all digits): {self.alias!r}"
-            )
         if not _BUCKET.match(self.bucket):
             problems.append(f"bucket must be a valid S3 bucket name, got {self.bucket!r}")
         if not self.role_arn.startswith("arn:"):
             problems.append(f"role must be an IAM role ARN, got {self.role_arn!r}")
-        if self.url_auth not in URL_AUTHS:
-            problems.append(f"URL auth must be one of {', '.join(URL_AUTHS)}, got {self.url_auth}")
-        if self.arch not in ARCHES:
-            problems.append(f"arch must be one of {', '.join(ARCHES)}, got {self.arch!r}")
         if not self.runtime.startswith("python3."):
             problems.append(f"runtime must be a Lambda Python runtime, got {self.runtime!r}")
-        if not 128 <= self.memory_mb <= 10_240:
-            problems.append(f"memory must be 128 to 10240 MB, got {self.memory_mb}")
-        if not 1 <= self.timeout_s <= 900:
-            problems.append(f"timeout must be 1 to 900 s, got {self.timeout_s}")
         if "." not in self.handler:
             problems.append(f"handler must look like module.function, got {self.handler!r}")
-        for key in self.env:
-            if not _ENV_KEY.match(key):
-                problems.append(f"bad environment variable name {key!r}")
-            elif key in RESERVED_ENV:
-                problems.append(f"{key} is reserved by Lambda and cannot be set")
-        if self.provisioned_concurrency is not None and self.provisioned_concurrency < 0:
-            problems.append(
-                f"provisioned concurrency must be 0 or more: {self.provisioned_concurrency}"
-            )
-        if self.schedule is not None:
-            if self.provisioned_concurrency is not None:
-                problems.append(
-                    "give a schedule or a provisioned-concurrency level, not both "
-                    "(the schedule's actions would overwrite the level)"
-                )
-            wanted = f"function:{self.function_name}:{self.alias}"
-            if self.schedule.resource_id != wanted:
-                problems.append(
-                    f"the schedule is for {self.schedule.resource_id}, this deploy is {wanted}: "
-                    f"re-run `coldbrew tune --function-name {self.function_name} "
-                    f"--alias {self.alias}`"
-                )
+        try:
+            deployment = self.describe()
+        except DeploymentError as exc:
+            problems.extend(exc.problems)
         if problems:
-            raise ConfigurationError("; ".join(problems))
+            raise DeploymentError(problems)
+        object.__setattr__(self, "deployment", deployment)
         object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
+
+    def describe(self) -> Deployment:
+        """This deploy as the one deployment description; raises :class:`DeploymentError`."""
+        return Deployment(
+            target="aws-lambda",
+            artifact=self.artifact,
+            python=self.runtime.removeprefix("python"),
+            arch=self.arch,
+            memory_mb=self.memory_mb,
+            timeout_s=self.timeout_s,
+            function_name=self.function_name,
+            cold_start="provisioned"
+            if self.schedule is not None or self.provisioned_concurrency is not None
+            else "none",
+            provisioned=self.provisioned_concurrency,
+            schedule=self.schedule,
+            alias=self.alias,
+            auth=self.url_auth,
+            env=self.env,
+            # `coldbrew deploy` cannot reserve concurrency yet; `cdk deploy` can.
+            public_needs_reservation=False,
+            setting_names=CLI_SETTING_NAMES,
+        )
 
     @property
     def key(self) -> str:
@@ -189,14 +194,15 @@ class DeploySpec:
 
     @property
     def settings(self) -> FunctionSettings:
-        """The configuration the function should have."""
+        """The configuration the function should have, from the validated description."""
+        d = self.deployment
         return FunctionSettings(
-            runtime=self.runtime,
+            runtime=f"python{d.python}",
             role=self.role_arn,
             handler=self.handler,
-            memory_mb=self.memory_mb,
-            timeout_s=self.timeout_s,
-            env=tuple(sorted(self.env.items())),
-            arch=self.arch,
+            memory_mb=d.memory_mb,
+            timeout_s=d.timeout_s,
+            env=tuple(sorted(d.env.items())),
+            arch=d.arch,
             description=self.description,
         )
