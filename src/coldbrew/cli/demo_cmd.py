@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +22,12 @@ from rich.table import Table
 
 from coldbrew import config
 from coldbrew.cli.options import cache_dir_option
+from coldbrew.cli.serve_cmd import GCF, platform_option
+from coldbrew.deployment.aws_lambda import LAMBDA
 
 if TYPE_CHECKING:
     from coldbrew.emulate import LocalFunctionUrl
+    from coldbrew.emulate.gcf_server import GcfServer
     from coldbrew.emulate.probe import FunctionUrlClient
 
 EXAMPLES = (
@@ -74,6 +78,44 @@ def _measure(
         client.embed([f"{EXAMPLES[2]} ({n}, {i})" for i in range(32)]).latency_ms
         for n in range(max(3, warm_runs // 10))
     ]
+
+
+def _measure_gcf(
+    start: Callable[[], GcfServer], cold_runs: int, warm_runs: int, run: _Run
+) -> GcfServer:
+    """Cold starts on fresh functions-framework processes, then warm requests on the last.
+
+    Returns the last server, still running, for the rest of the demo."""
+    from coldbrew.emulate.probe import FunctionUrlClient
+
+    server = None
+    try:
+        for _ in range(cold_runs):
+            if server is not None:
+                server.stop()
+            server = start()
+            client = FunctionUrlClient(server.url)
+            reply = client.embed([EXAMPLES[0]])
+            client.close()
+            ready_ms = server.cold_start_ms or 0.0
+            if reply.status != 200:
+                run.failures.append(f"cold request: status {reply.status}")
+            run.cold.append((ready_ms + reply.latency_ms, ready_ms))
+        assert server is not None  # cold_runs >= 1
+        client = FunctionUrlClient(server.url)
+        run.warm = [
+            client.embed([f"{EXAMPLES[1]} (request {n})"]).latency_ms for n in range(warm_runs)
+        ]
+        run.batch = [
+            client.embed([f"{EXAMPLES[2]} ({n}, {i})" for i in range(32)]).latency_ms
+            for n in range(max(3, warm_runs // 10))
+        ]
+        client.close()
+    except BaseException:
+        if server is not None:
+            server.stop()
+        raise
+    return server
 
 
 def _show_embeddings(console: Console, client: FunctionUrlClient, run: _Run) -> None:
@@ -150,7 +192,11 @@ def _figures(run: _Run, report: dict[str, Any]) -> Table:
 
 
 @click.command("demo")
-@click.argument("artifact", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("artifact", type=click.Path(exists=True, path_type=Path))
+@platform_option(
+    "aws-lambda: a local function URL; gcf: Google's functions-framework, each cold "
+    "start on a fresh process."
+)
 @click.option(
     "--cold-runs",
     type=click.IntRange(1, 100),
@@ -172,7 +218,7 @@ def _figures(run: _Run, report: dict[str, Any]) -> Table:
 @click.option(
     "--memory",
     "memory_mb",
-    type=click.IntRange(128, 10_240),
+    type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=1024,
     show_default=True,
     envvar=config.MEMORY_MB,
@@ -181,16 +227,24 @@ def _figures(run: _Run, report: dict[str, Any]) -> Table:
 )
 @cache_dir_option
 def command(
-    artifact: Path, cold_runs: int, warm_runs: int, memory_mb: int, cache_dir: Path
+    artifact: Path, platform: str, cold_runs: int, warm_runs: int, memory_mb: int, cache_dir: Path
 ) -> None:
     """Serve ARTIFACT on a local function URL and exercise it over HTTP.
 
-    ARTIFACT is a zip, a part of a layer build (run with its layer) or a build report.
+    ARTIFACT is a zip, a part of a layer build (run with its layer) or a build report;
+    with ``--platform gcf``, a Cloud Functions source zip or directory.
     """
     from coldbrew.emulate import EmulatorConfig, LocalFunctionUrl, resolve_artifact
     from coldbrew.emulate.probe import FunctionUrlClient
 
     console = Console()
+    if platform == GCF:
+        _demo_gcf(console, artifact, cold_runs, warm_runs, cache_dir)
+        return
+    if artifact.is_dir():
+        raise click.BadParameter(
+            f"{artifact} is a directory; give a Lambda zip or build report", param_hint="ARTIFACT"
+        )
     resolved = resolve_artifact(artifact)
     report = dict(resolved.report)
     server = LocalFunctionUrl(
@@ -222,6 +276,40 @@ def command(
         client.close()
     finally:
         server.stop()
+    _finish(console, run)
+
+
+def _demo_gcf(
+    console: Console, artifact: Path, cold_runs: int, warm_runs: int, cache_dir: Path
+) -> None:
+    from coldbrew.cli.serve_cmd import gcf_server
+    from coldbrew.emulate.probe import FunctionUrlClient
+
+    def start() -> GcfServer:
+        server = gcf_server(console, artifact, None, cache_dir, None, "127.0.0.1", 0, quiet=True)
+        server.start()
+        return server
+
+    run = _Run()
+    with console.status(
+        "measuring cold starts (a fresh functions-framework each) and warm latency"
+    ):
+        server = _measure_gcf(start, cold_runs, warm_runs, run)
+    try:
+        console.print(
+            f"functions-framework: [bold]{server.url}[/] (artifact {artifact})", soft_wrap=True
+        )
+        client = FunctionUrlClient(server.url)
+        _show_embeddings(console, client, run)
+        console.print(_check_malformed(client, run))
+        console.print(_figures(run, {}))
+        client.close()
+    finally:
+        server.stop()
+    _finish(console, run)
+
+
+def _finish(console: Console, run: _Run) -> None:
     for failure in run.failures:
         console.print(f"[red]check failed:[/] {failure}")
     if run.failures:

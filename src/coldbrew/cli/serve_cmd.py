@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,19 +13,25 @@ import click
 
 from coldbrew import config
 from coldbrew.cli.options import (
+    Decorated,
     cache_dir_option,
     host_option,
     max_concurrency_option,
     port_option,
     runtime_python_option,
 )
+from coldbrew.deployment.aws_lambda import LAMBDA
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from coldbrew.emulate import EmulatorConfig
+    from coldbrew.emulate.gcf_server import GcfServer
 
 _DEFAULT_PYTHON = "3.12"
+AWS_LAMBDA = "aws-lambda"
+GCF = "gcf"
+PLATFORMS = (AWS_LAMBDA, GCF)
 _LINE_STYLES = {
     "START ": "dim",
     "END ": "dim",
@@ -34,14 +40,31 @@ _LINE_STYLES = {
 }
 
 
+def platform_option(help_text: str) -> Callable[[Decorated], Decorated]:
+    """``--platform``: which platform's runtime serves the artifact."""
+    return click.option(
+        "--platform",
+        type=click.Choice(PLATFORMS),
+        default=AWS_LAMBDA,
+        show_default=True,
+        envvar="COLDBREW_PLATFORM",
+        show_envvar=True,
+        help=help_text,
+    )
+
+
 @click.command("serve")
-@click.argument("artifact", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("artifact", type=click.Path(exists=True, path_type=Path))
+@platform_option(
+    "aws-lambda: a local function URL over AWS's runtime client; gcf: Google's "
+    "functions-framework over a Cloud Functions artifact (zip or directory)."
+)
 @host_option("Address to listen on.")
 @port_option("Port to listen on (0: any free one).")
 @click.option(
     "--memory",
     "memory_mb",
-    type=click.IntRange(128, 10_240),
+    type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=1024,
     show_default=True,
     envvar=config.MEMORY_MB,
@@ -51,7 +74,7 @@ _LINE_STYLES = {
 @click.option(
     "--timeout",
     "timeout_s",
-    type=click.FloatRange(0, 900, min_open=True),
+    type=click.FloatRange(0, LAMBDA.timeout_s.high, min_open=True),
     default=30,
     show_default=True,
     envvar=config.TIMEOUT_S,
@@ -79,6 +102,7 @@ _LINE_STYLES = {
 def command(
     *,
     artifact: Path,
+    platform: str,
     host: str,
     port: int,
     memory_mb: int,
@@ -102,6 +126,14 @@ def command(
     from coldbrew.emulate.settings import parse_env_pairs
 
     console = Console(stderr=True, highlight=False)
+    if platform == GCF:
+        server = gcf_server(console, artifact, python, cache_dir, runtime_python, host, port)
+        serve_gcf_until_stopped(console, server)
+        return
+    if artifact.is_dir():
+        raise click.BadParameter(
+            f"{artifact} is a directory; serve a Lambda zip or build report", param_hint="ARTIFACT"
+        )
     settings = emulator_config(
         console,
         artifact,
@@ -212,6 +244,62 @@ def serve_until_stopped(
     finally:
         try:
             fn.stop()
+        finally:
+            _restore_handlers(previous)
+
+
+def gcf_server(
+    console: Console,
+    artifact: Path,
+    python: str | None,
+    cache_dir: Path,
+    runtime_python: Path | None,
+    host: str,
+    port: int,
+    *,
+    quiet: bool = False,
+) -> GcfServer:
+    """A functions-framework server for a Cloud Functions ``artifact`` (not started);
+    ``quiet``: its log lines are kept from the console."""
+    from coldbrew.emulate.gcf_runtime import ensure_gcf_runtime
+    from coldbrew.emulate.gcf_server import GcfServer, GcfServerConfig
+    from coldbrew.interpreters import parse_minor
+
+    version = parse_minor(python or _DEFAULT_PYTHON)
+    with console.status("preparing the runtime (the first run installs functions-framework)"):
+        runtime = ensure_gcf_runtime(cache_dir, version, explicit_python=runtime_python)
+
+    def show(line: str) -> None:
+        style = next((s for prefix, s in _LINE_STYLES.items() if line.startswith(prefix)), None)
+        console.print(line, style=style, markup=False, soft_wrap=True)
+
+    config = GcfServerConfig(artifact, runtime.python, runtime.framework_dir, host=host, port=port)
+    return GcfServer(config, on_log=(lambda line: None) if quiet else show)
+
+
+def serve_gcf_until_stopped(
+    console: Console, server: GcfServer, *, stop_after_s: float | None = None
+) -> None:
+    """Serve until Ctrl-C or SIGTERM (or ``stop_after_s``); the server and its temp
+    directory are always cleaned up, a second Ctrl-C cannot cut that short."""
+    previous = _stop_on_first_signal()
+    try:
+        with console.status("starting functions-framework"):
+            server.start()
+        until = "Ctrl-C to stop" if stop_after_s is None else f"Stops in {stop_after_s:g} s"
+        console.print(
+            f"[bold green]Serving[/] {server.config.artifact} at [bold]{server.url}[/] "
+            f"(functions-framework, python {server.config.python}). {until}.",
+            soft_wrap=True,
+        )
+        deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(3600 if deadline is None else min(1.0, deadline - time.monotonic()))
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        try:
+            server.stop()
         finally:
             _restore_handlers(previous)
 
