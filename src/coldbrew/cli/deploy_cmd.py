@@ -14,11 +14,12 @@ what ``coldbrew serve`` uses (:mod:`coldbrew.cli.serve_cmd`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from coldbrew import config
+from coldbrew.cli.deploy_gcf import deploy_to_gcf, gcf_options
 from coldbrew.cli.options import (
     cache_dir_option,
     host_option,
@@ -26,6 +27,7 @@ from coldbrew.cli.options import (
     port_option,
     runtime_python_option,
 )
+from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -43,6 +45,16 @@ LOCAL_REGION = "us-east-1"
     envvar=config.DEPLOY_ARTIFACT,
 )
 @click.option(
+    "--platform",
+    type=click.Choice(["lambda", "gcf"]),
+    default="lambda",
+    show_default=True,
+    envvar="COLDBREW_DEPLOY_PLATFORM",
+    show_envvar=True,
+    help="Deploy to AWS Lambda, or to Google Cloud Functions (2nd gen): the gcf: flags.",
+)
+@gcf_options
+@click.option(
     "--local",
     is_flag=True,
     envvar=config.DEPLOY_LOCAL,
@@ -51,6 +63,7 @@ LOCAL_REGION = "us-east-1"
 )
 @click.option(
     "--function-name",
+    "--name",
     default=None,
     envvar=config.DEPLOY_FUNCTION_NAME,
     show_envvar=True,
@@ -80,7 +93,7 @@ LOCAL_REGION = "us-east-1"
 @click.option(
     "--memory",
     "memory_mb",
-    type=click.IntRange(128, 10_240),
+    type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=1024,
     show_default=True,
     envvar=config.DEPLOY_MEMORY_MB,
@@ -90,7 +103,7 @@ LOCAL_REGION = "us-east-1"
 @click.option(
     "--timeout",
     "timeout_s",
-    type=click.IntRange(1, 900),
+    type=click.IntRange(LAMBDA.timeout_s.low, LAMBDA.timeout_s.high),
     default=30,
     show_default=True,
     envvar=config.DEPLOY_TIMEOUT_S,
@@ -172,6 +185,7 @@ LOCAL_REGION = "us-east-1"
 def command(
     *,
     artifact: Path | None,
+    platform: str,
     local: bool,
     function_name: str | None,
     role_arn: str | None,
@@ -192,6 +206,7 @@ def command(
     runtime_python: Path | None,
     serve_for: float | None,
     cache_dir: Path,
+    **gcf_settings: Any,
 ) -> None:
     """Deploy ARTIFACT (a `coldbrew build` zip; default: the one in dist/) to Lambda.
 
@@ -223,6 +238,19 @@ def command(
     from coldbrew.deploy.built_artifact import default_function_name, locate_artifact, read_build
     from coldbrew.deploy.spec import DeploySpec
     from coldbrew.emulate.settings import parse_env_pairs
+
+    if platform == "gcf":
+        deploy_to_gcf(
+            artifact=artifact,
+            name=function_name,
+            region=region,
+            memory_mb=memory_mb,
+            timeout_s=timeout_s,
+            env=parse_env_pairs(env_pairs),
+            dry_run=dry_run,
+            settings=gcf_settings,
+        )
+        return
 
     console = Console(highlight=False)
     artifact = locate_artifact(artifact)

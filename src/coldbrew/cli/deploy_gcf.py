@@ -1,0 +1,181 @@
+"""``coldbrew deploy --platform gcf``: the options and the run, beside the Lambda path.
+
+:func:`gcf_options` adds the Cloud Functions flags to ``coldbrew deploy``;
+:func:`deploy_to_gcf` plans (:mod:`coldbrew.deploy.gcf_plan`) from what the
+service reports and makes the calls (:mod:`coldbrew.deploy.gcf_execute`)
+through Google's own clients (:mod:`coldbrew.deploy.gcf_client`), printing
+each call, the operations' progress and the function's URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ENV_PREFIX = "COLDBREW_DEPLOY_GCF_"
+
+
+def gcf_options(command: F) -> F:
+    """The ``--platform gcf`` flags (each also ``COLDBREW_DEPLOY_GCF_<NAME>``)."""
+    options = [
+        click.option(
+            "--project",
+            "gcf_project",
+            default=None,
+            envvar=ENV_PREFIX + "PROJECT",
+            show_envvar=True,
+            help="gcf: the Google Cloud project id.",
+        ),
+        click.option(
+            "--cpu",
+            "gcf_cpu",
+            type=float,
+            default=1.0,
+            show_default=True,
+            envvar=ENV_PREFIX + "CPU",
+            show_envvar=True,
+            help="gcf: vCPUs per instance.",
+        ),
+        click.option(
+            "--concurrency",
+            "gcf_concurrency",
+            type=int,
+            default=1,
+            show_default=True,
+            envvar=ENV_PREFIX + "CONCURRENCY",
+            show_envvar=True,
+            help="gcf: requests one instance serves at once (above 1 needs --cpu >= 1).",
+        ),
+        click.option(
+            "--min-instances",
+            "gcf_min_instances",
+            type=int,
+            default=0,
+            show_default=True,
+            envvar=ENV_PREFIX + "MIN_INSTANCES",
+            show_envvar=True,
+            help="gcf: instances kept warm (billed at the idle rate).",
+        ),
+        click.option(
+            "--max-instances",
+            "gcf_max_instances",
+            type=int,
+            default=10,
+            show_default=True,
+            envvar=ENV_PREFIX + "MAX_INSTANCES",
+            show_envvar=True,
+            help="gcf: the most instances at once.",
+        ),
+        click.option(
+            "--ingress",
+            "gcf_ingress",
+            default="ALLOW_ALL",
+            show_default=True,
+            envvar=ENV_PREFIX + "INGRESS",
+            show_envvar=True,
+            help="gcf: ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB.",
+        ),
+        click.option(
+            "--allow-unauthenticated/--no-allow-unauthenticated",
+            "gcf_allow_unauthenticated",
+            default=False,
+            show_default=True,
+            envvar=ENV_PREFIX + "ALLOW_UNAUTHENTICATED",
+            show_envvar=True,
+            help="gcf: let allUsers invoke (roles/run.invoker on its Cloud Run service).",
+        ),
+        click.option(
+            "--entry-point",
+            "gcf_entry_point",
+            default="handle",
+            show_default=True,
+            envvar=ENV_PREFIX + "ENTRY_POINT",
+            show_envvar=True,
+            help="gcf: the function in main.py that serves requests.",
+        ),
+        click.option(
+            "--api-endpoint",
+            "gcf_api_endpoint",
+            default=None,
+            envvar=ENV_PREFIX + "API_ENDPOINT",
+            show_envvar=True,
+            help="gcf: send the API calls here, with anonymous credentials (a local fake).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def deploy_to_gcf(
+    *,
+    artifact: Path | None,
+    name: str | None,
+    region: str | None,
+    memory_mb: int,
+    timeout_s: int,
+    env: Mapping[str, str],
+    dry_run: bool,
+    settings: Mapping[str, Any],
+) -> None:
+    """Deploy ``artifact`` as a Cloud Functions (2nd gen) HTTP function; print its URL."""
+    from rich.console import Console
+
+    from coldbrew.deploy.built_artifact import default_function_name, locate_artifact, read_build
+    from coldbrew.deploy.gcf_client import google_gcf
+    from coldbrew.deploy.gcf_execute import execute_gcf
+    from coldbrew.deploy.gcf_plan import plan_gcf_deploy
+    from coldbrew.deploy.gcf_spec import GcfFunctionSpec
+    from coldbrew.errors import ConfigurationError
+
+    project = settings["gcf_project"]
+    missing = [f for f, v in (("--project", project), ("--region", region)) if not v]
+    if missing:
+        raise ConfigurationError(
+            f"deploying to Cloud Functions needs {' and '.join(missing)} "
+            "(e.g. --project my-project --region europe-west1)"
+        )
+    console = Console(highlight=False)
+    artifact = locate_artifact(artifact)
+    report, sha256 = read_build(artifact)
+    spec = GcfFunctionSpec(
+        project=str(project),
+        region=str(region),
+        name=name or default_function_name(report).lower().replace("_", "-")[:63],
+        source_sha256=sha256,
+        memory_mb=memory_mb,
+        cpu=settings["gcf_cpu"],
+        timeout_s=timeout_s,
+        concurrency=settings["gcf_concurrency"],
+        min_instances=settings["gcf_min_instances"],
+        max_instances=settings["gcf_max_instances"],
+        ingress=str(settings["gcf_ingress"]).upper(),
+        allow_unauthenticated=settings["gcf_allow_unauthenticated"],
+        env=env,
+        python=str(report["python"]),
+        entry_point=settings["gcf_entry_point"],
+    )
+
+    def say(line: str) -> None:
+        console.print(line, markup=False)
+
+    say(f"deploying {artifact} (sha256 {sha256[:12]}...) as {spec.function_name}")
+    port = google_gcf(settings["gcf_api_endpoint"])
+    observed = port.get_function(spec)
+    plan = plan_gcf_deploy(spec, observed)
+    for note in plan.notes:
+        say(f"  {note}")
+    if dry_run:
+        for call in plan.calls:
+            say(f"would call: {call.describe(spec)}")
+        return
+    if not plan.calls:
+        say("unchanged: no calls made")
+    result = execute_gcf(plan, port, observed, artifact.read_bytes(), say=say)
+    auth = "public" if result.public else "IAM (roles/run.invoker)"
+    say(f"url: {result.uri}  (invoker: {auth})")

@@ -1,0 +1,117 @@
+"""The Cloud Functions deploy plan (pure) and the spec's validation against deployment.gcf."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from coldbrew.deploy.gcf_plan import ObservedFunction, plan_gcf_deploy
+from coldbrew.deploy.gcf_spec import SOURCE_LABEL, GcfFunctionSpec, desired_fields, source_label
+from coldbrew.deployment import gcf
+from coldbrew.errors import ConfigurationError
+
+SHA = "ab" * 32
+
+
+def _spec(**changes: Any) -> GcfFunctionSpec:
+    base: dict[str, Any] = {
+        "project": "my-project",
+        "region": "europe-west1",
+        "name": "embed",
+        "source_sha256": SHA,
+    }
+    return GcfFunctionSpec(**{**base, **changes})
+
+
+def _observed(spec: GcfFunctionSpec, public: bool = False) -> ObservedFunction:
+    return ObservedFunction(
+        fields=desired_fields(spec),
+        labels={SOURCE_LABEL: source_label(spec.source_sha256)},
+        uri="https://embed-1.europe-west1.run.app",
+        service="projects/my-project/locations/europe-west1/services/embed",
+        public=public,
+    )
+
+
+def test_a_first_deploy_uploads_creates_and_grants_only_when_public() -> None:
+    assert [c.kind for c in plan_gcf_deploy(_spec(), None).calls] == [
+        "upload",
+        "create_function",
+    ]
+    public = plan_gcf_deploy(_spec(allow_unauthenticated=True), None)
+    assert [c.kind for c in public.calls] == ["upload", "create_function", "set_invoker"]
+    assert public.calls[-1].public
+
+
+def test_an_unchanged_function_plans_no_call() -> None:
+    spec = _spec(memory_mb=2048, concurrency=8, cpu=2.0, env={"A": "1"})
+    plan = plan_gcf_deploy(spec, _observed(spec))
+    assert plan.calls == ()
+    assert any("source unchanged" in n for n in plan.notes)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"memory_mb": 4096}, "service_config.available_memory"),
+        ({"cpu": 2.0}, "service_config.available_cpu"),
+        ({"min_instances": 2}, "service_config.min_instance_count"),
+        ({"ingress": "ALLOW_INTERNAL_ONLY"}, "service_config.ingress_settings"),
+        ({"env": {"B": "2"}}, "service_config.environment_variables"),
+        ({"python": "3.13"}, "build_config.runtime"),
+    ],
+)
+def test_one_changed_setting_is_the_whole_update_mask(change: dict[str, Any], path: str) -> None:
+    spec = _spec()
+    plan = plan_gcf_deploy(replace(spec, **change), _observed(spec))
+    assert [(c.kind, c.update_mask) for c in plan.calls] == [("update_function", (path,))]
+
+
+def test_new_source_is_uploaded_and_masked_with_its_label() -> None:
+    spec = _spec()
+    plan = plan_gcf_deploy(replace(spec, source_sha256="cd" * 32), _observed(spec))
+    assert [(c.kind, c.update_mask) for c in plan.calls] == [
+        ("upload", ()),
+        ("update_function", ("build_config.source", "labels")),
+    ]
+
+
+def test_invoker_auth_follows_the_spec_both_ways() -> None:
+    spec = _spec()
+    grant = plan_gcf_deploy(replace(spec, allow_unauthenticated=True), _observed(spec))
+    assert [(c.kind, c.public) for c in grant.calls] == [("set_invoker", True)]
+    revoke = plan_gcf_deploy(spec, _observed(spec, public=True))
+    assert [(c.kind, c.public) for c in revoke.calls] == [("set_invoker", False)]
+
+
+def test_concurrency_sets_threads_unless_given() -> None:
+    assert _spec(concurrency=8, cpu=1.0).environment == {"THREADS": "8"}
+    assert _spec(concurrency=8, cpu=1.0, env={"THREADS": "4"}).environment == {"THREADS": "4"}
+    assert _spec().environment == {}
+
+
+def test_environment_values_are_masked_when_described() -> None:
+    spec = _spec(env={"SECRET": "hunter2"})
+    line = plan_gcf_deploy(spec, None).calls[1].describe(spec)
+    assert "hunter2" not in line and '"SECRET": "***"' in line
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"concurrency": 4, "cpu": 0.5}, "--concurrency 4 needs --cpu >= 1"),
+        ({"memory_mb": gcf.CLOUD_FUNCTIONS.memory_mb.high + 1}, "--memory"),
+        ({"min_instances": 5, "max_instances": 2}, "--min-instances 5 must be 0..--max-instances"),
+        ({"env": {"K_SERVICE": "x"}}, "--env K_SERVICE is set by the platform"),
+        ({"name": "Embed_1"}, "--name 'Embed_1'"),
+        ({"ingress": "EVERYONE"}, "--ingress 'EVERYONE'"),
+        ({"python": "3.11"}, "python 3.11 is not one of 3.12, 3.13"),
+        ({"project": "P"}, "--project 'P'"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_flag(change: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        _spec(**change)
+    assert problem in refused.value.message
