@@ -30,10 +30,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from coldbrew.config import DEFAULT_RESULT_PREFIX, RESULT_BUCKET, RESULT_PREFIX
+from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
 
 # Limits from the Lambda and SQS APIs (the CloudFormation schemas agree).
-FUNCTION_TIMEOUT_RANGE = (1, 900)
+FUNCTION_TIMEOUT_RANGE = (LAMBDA.timeout_s.low, LAMBDA.timeout_s.high)
 BATCH_SIZE_RANGE = (1, 10_000)  # standard queues; FIFO would stop at 10
 #: Above this batch size Lambda requires a batching window of at least 1 s.
 MAX_BATCH_WITHOUT_WINDOW = 10
@@ -278,7 +279,7 @@ def _validate(
                 f"queue's {retention_s} s retention: failing messages would expire before "
                 "reaching the dead-letter queue; lower max_receive_count"
             )
-        assert visibility_s <= MAX_VISIBILITY_S  # 6 x 900 + 300 < 12 h
+        assert visibility_s <= MAX_VISIBILITY_S  # 6 x the longest timeout + 300 < 12 h
     if errors:
         if len(errors) == 1:
             raise ConfigurationError(f"AsyncQueue: {errors[0]}")

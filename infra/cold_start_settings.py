@@ -36,15 +36,11 @@ from typing import TYPE_CHECKING, cast
 
 from coldbrew.errors import ConfigurationError
 from infra.context_keys import (
-    ALIAS_NAME,
     COLD_START,
     COLD_STARTS,
     DEFAULT_COLD_START,
     DEFAULT_PROVISIONED_MAX,
     DEFAULT_PROVISIONED_MIN,
-    EPHEMERAL_STORAGE,
-    FUNCTION_NAME,
-    MEMORY,
     PROVISIONED_KEYS,
     PROVISIONED_MAX,
     PROVISIONED_MIN,
@@ -58,11 +54,6 @@ from infra.context_values import ContextReader
 
 if TYPE_CHECKING:
     from coldbrew.capacity.schedule import Schedule
-
-#: Python runtimes SnapStart supports (python3.12 and later).
-SNAPSTART_PYTHONS = ("3.12", "3.13")
-#: SnapStart's largest ephemeral storage, in MB.
-SNAPSTART_MAX_EPHEMERAL_MB = 512
 
 
 @dataclass(frozen=True)
@@ -84,6 +75,8 @@ class ColdStartSettings:
 
     strategy: ColdStart = "none"
     provisioned: ProvisionedSettings | None = None
+    schedule_path: Path | None = None
+    """Where the schedule was read from, named in refusals."""
 
     @property
     def snap_start(self) -> bool:
@@ -91,38 +84,10 @@ class ColdStartSettings:
         return self.strategy == "snapstart"
 
 
-def snapstart_problems(*, layout: str, python: str, ephemeral_storage_mb: int) -> list[str]:
-    """Why SnapStart cannot run this deployment; empty when it can."""
-    problems = []
-    if layout == "image":
-        problems.append(
-            f"{COLD_START} snapstart does not support container images (the artifact's layout "
-            "is image); use provisioned or none, or build a zip with "
-            "`coldbrew build --layout zip|layer`"
-        )
-    if python not in SNAPSTART_PYTHONS:
-        problems.append(
-            f"{COLD_START} snapstart needs a Python runtime of 3.12 or later "
-            f"({', '.join(SNAPSTART_PYTHONS)}), the artifact is for {python}"
-        )
-    if ephemeral_storage_mb > SNAPSTART_MAX_EPHEMERAL_MB:
-        problems.append(
-            f"{COLD_START} snapstart supports at most {SNAPSTART_MAX_EPHEMERAL_MB} MB of "
-            f"ephemeral storage, {EPHEMERAL_STORAGE} is {ephemeral_storage_mb}; lower it "
-            "or use provisioned"
-        )
-    return problems
-
-
 def read_cold_start(
     reader: ContextReader,
     *,
     cwd: Path,
-    layout: str,
-    python: str,
-    memory_mb: int,
-    ephemeral_storage_mb: int,
-    function_name: str | None,
     reserved_concurrency: int | None,
     concurrency_limit: int,
 ) -> ColdStartSettings:
@@ -142,10 +107,8 @@ def read_cold_start(
                         f"(AWS refuses both on one function); drop {key} or set "
                         f"{COLD_START}=provisioned"
                     )
-            for problem in snapstart_problems(
-                layout=layout, python=python, ephemeral_storage_mb=ephemeral_storage_mb
-            ):
-                reader.error(problem)
+            # Its other restrictions (layout, runtime, /tmp) are the Deployment
+            # description's rules, checked in infra.settings.
         else:
             reader.only_with(
                 PROVISIONED_KEYS,
@@ -153,25 +116,23 @@ def read_cold_start(
                 f"set {COLD_START}=provisioned or drop the key",
             )
         return ColdStartSettings(strategy)
+    path = _schedule_path(reader, cwd)
     return ColdStartSettings(
         strategy,
         _provisioned(
             reader,
-            cwd=cwd,
-            memory_mb=memory_mb,
-            function_name=function_name,
+            schedule_path=path,
             reserved_concurrency=reserved_concurrency,
             concurrency_limit=concurrency_limit,
         ),
+        path,
     )
 
 
 def _provisioned(
     reader: ContextReader,
     *,
-    cwd: Path,
-    memory_mb: int,
-    function_name: str | None,
+    schedule_path: Path | None,
     reserved_concurrency: int | None,
     concurrency_limit: int,
 ) -> ProvisionedSettings | None:
@@ -186,7 +147,7 @@ def _provisioned(
     explicit_min = reader.optional_int(PROVISIONED_MIN, (0, ceiling), f" ({ceiling_why})")
     explicit_max = reader.optional_int(PROVISIONED_MAX, (1, ceiling), f" ({ceiling_why})")
     target = reader.optional_number(TARGET_UTILIZATION, TARGET_UTILIZATION_RANGE, "a fraction")
-    schedule = _schedule(reader, cwd=cwd, memory_mb=memory_mb, function_name=function_name)
+    schedule = _schedule(reader, schedule_path)
     if not reader.has(TARGET_UTILIZATION) and not reader.has(SCHEDULE):
         reader.error(
             f"{COLD_START} provisioned needs {TARGET_UTILIZATION} (target tracking, 0.1-0.9) "
@@ -220,44 +181,28 @@ def _provisioned(
     return ProvisionedSettings(minimum, maximum, target, schedule)
 
 
-def _schedule(
-    reader: ContextReader, *, cwd: Path, memory_mb: int, function_name: str | None
-) -> Schedule | None:
+def _schedule_path(reader: ContextReader, cwd: Path) -> Path | None:
+    raw = reader.given.get(SCHEDULE)
+    if not isinstance(raw, str):
+        return None
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else cwd / path
+
+
+def _schedule(reader: ContextReader, path: Path | None) -> Schedule | None:
+    """The schedule file, read; whether it fits this function (name, alias, memory)
+    is the Deployment description's rule, checked in infra.settings."""
     if not reader.has(SCHEDULE):
         return None
-    raw = reader.given[SCHEDULE]
-    if not isinstance(raw, str):
+    if path is None:
         reader.error(f"{SCHEDULE} must be the path to a schedule file written by `coldbrew tune`")
         return None
     # Imported here: the capacity package pulls in numpy, which only a
     # provisioned deployment with a schedule needs.
     from coldbrew.capacity.schedule import read_schedule
 
-    path = Path(raw).expanduser()
-    path = path if path.is_absolute() else cwd / path
     try:
-        schedule = read_schedule(path)
+        return read_schedule(path)
     except ConfigurationError as exc:
         reader.error(f"{SCHEDULE}: {exc.message}; fix the file or re-run `coldbrew tune`")
         return None
-    if schedule.alias != ALIAS_NAME:
-        reader.error(
-            f"{SCHEDULE}: {path} scales alias {schedule.alias!r}, but the stack serves alias "
-            f"{ALIAS_NAME!r}; re-run `coldbrew tune --alias {ALIAS_NAME}`"
-        )
-    # Without an explicit name CloudFormation names the function, and the
-    # schedule's name is only the label the trace was tuned under.
-    if function_name is not None and schedule.function != function_name:
-        reader.error(
-            f"{SCHEDULE}: {path} was tuned for function {schedule.function!r}, but "
-            f"{FUNCTION_NAME} is {function_name!r}; re-run `coldbrew tune --function-name "
-            f"{function_name}` or fix {FUNCTION_NAME}"
-        )
-    # The levels come from durations measured at that memory size: another
-    # size runs at another speed and needs other levels.
-    if schedule.memory_mb != memory_mb:
-        reader.error(
-            f"{SCHEDULE}: {path} was tuned for {schedule.memory_mb} MB, but {MEMORY} is "
-            f"{memory_mb}; re-run `coldbrew tune --memory {memory_mb}` or set {MEMORY}"
-        )
-    return schedule

@@ -1,9 +1,10 @@
-"""The ``coldbrew:`` CDK context keys, their defaults and Lambda's limits behind them.
+"""The ``coldbrew:`` CDK context keys, their defaults and the limits behind them.
 
 Every deployment setting is one of these keys, in ``cdk.json``'s ``context``
 or on the command line (``cdk synth -c coldbrew:memory=2048``). Only
 :mod:`infra.settings` reads them. This module is data: names, defaults and
-ranges, with the reason for each limit.
+ranges, with the reason for each limit; Lambda's own limits come from
+:mod:`coldbrew.deployment.aws_lambda` (the only place they are written).
 
 =====================================  ============  ==========================================
 key                                    default       what
@@ -12,9 +13,9 @@ key                                    default       what
                                                      directory written by ``coldbrew build``
 ``coldbrew:arch`` / ``coldbrew:python``  the report  to assert what the report says; both are
                                                      required for a zip with no build report
-``coldbrew:memory``                    1024          MB, 128-10240
-``coldbrew:timeout``                   30            seconds, 1-900
-``coldbrew:ephemeral_storage``         512           MB of /tmp, 512-10240
+``coldbrew:memory``                    1024          MB, Lambda's range
+``coldbrew:timeout``                   30            seconds, Lambda's range
+``coldbrew:ephemeral_storage``         512           MB of /tmp, Lambda's range
 ``coldbrew:intra_op_threads``          (unset)       ONNX Runtime threads, 1-6; unset: runtime
                                                      picks from memory
 ``coldbrew:reserved_concurrency``      (unset)       1 .. account_concurrency - 100; required
@@ -49,6 +50,9 @@ key                                    default       what
 from __future__ import annotations
 
 from typing import Literal
+
+from coldbrew.deployment import aws_lambda
+from coldbrew.deployment.aws_lambda import LAMBDA
 
 PREFIX = "coldbrew:"
 
@@ -140,16 +144,18 @@ RETENTION_DAYS = (
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
 
-MEMORY_RANGE = (128, 10_240)  # Lambda's limits, in MB
-TIMEOUT_RANGE = (1, 900)  # Lambda's limits, in seconds
-EPHEMERAL_STORAGE_RANGE = (512, 10_240)  # Lambda's /tmp limits, in MB
+# Lambda's limits live in coldbrew.deployment.aws_lambda; the Deployment
+# description checks them (infra.settings builds one).
+MEMORY_RANGE = LAMBDA.memory_mb
+TIMEOUT_RANGE = LAMBDA.timeout_s
+EPHEMERAL_STORAGE_RANGE = aws_lambda.EPHEMERAL_STORAGE_MB
 # Lambda gives at most 6 vCPUs (at 10,240 MB); more threads only contend.
 INTRA_OP_THREADS_RANGE = (1, 6)
 # Lambda keeps 100 of the account's concurrency unreserved for functions
 # without a reservation: "You can reserve up to the Unreserved account
 # concurrency value that is shown, minus 100" (Lambda developer guide,
 # configuration-concurrency). Provisioned concurrency draws on the same pool.
-UNRESERVED_MINIMUM = 100
+UNRESERVED_MINIMUM = aws_lambda.UNRESERVED_MINIMUM
 ACCOUNT_CONCURRENCY_RANGE = (UNRESERVED_MINIMUM + 1, 1_000_000)
 TARGET_UTILIZATION_RANGE = (0.1, 0.9)
 # SQS event source mapping: a standard queue takes batches of up to 10,000

@@ -13,6 +13,8 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
+from coldbrew.deployment.description import format_problems
+from coldbrew.deployment.limits import IntRange
 from coldbrew.errors import ConfigurationError
 
 _INT = re.compile(r"\s*[0-9]+\s*")
@@ -71,12 +73,9 @@ class ContextReader:
 
     def raise_errors(self) -> None:
         """Raise one :class:`ConfigurationError` listing every recorded problem."""
-        if len(self.errors) == 1:
-            raise ConfigurationError(self.errors[0])
         if self.errors:
-            raise ConfigurationError(
-                "invalid deployment settings:\n" + "\n".join(f"  - {e}" for e in self.errors)
-            )
+            # The Deployment description's format, so both paths refuse alike.
+            raise ConfigurationError(format_problems(self.errors))
 
     def choice(self, key: str, allowed: Sequence[str], default: str) -> str:
         """One of ``allowed``."""
@@ -92,21 +91,37 @@ class ContextReader:
             return allowed[0]
         return value
 
-    def int_in_range(self, key: str, bounds: tuple[int, int], default: int) -> int:
+    def int_in_range(self, key: str, bounds: tuple[int, int] | IntRange, default: int) -> int:
         """A whole number within ``bounds`` (inclusive)."""
         value = self.optional_int(key, bounds)
         return default if value is None else value
 
-    def optional_int(self, key: str, bounds: tuple[int, int], unit: str = "") -> int | None:
+    def optional_int(
+        self, key: str, bounds: tuple[int, int] | IntRange, unit: str = ""
+    ) -> int | None:
         """A whole number within ``bounds``, or ``None`` when the key is not given."""
         if key not in self.given:
             return None
         raw = self.given[key]
         value = parse_int(raw)
-        low, high = bounds
+        low, high = (bounds.low, bounds.high) if isinstance(bounds, IntRange) else bounds
         if value is None or not low <= value <= high:
             self.error(f"{key} must be a whole number from {low} to {high}{unit}, got {raw!r}")
             return None
+        return value
+
+    def whole_number(self, key: str, default: int, allowed: IntRange) -> int:
+        """A whole number; its range is the Deployment description's to check.
+
+        Text that is no number at all is refused here, naming ``allowed``.
+        """
+        if key not in self.given:
+            return default
+        raw = self.given[key]
+        value = parse_int(raw)
+        if value is None:
+            self.error(f"{key} must be a whole number, {allowed}, got {raw!r}")
+            return default
         return value
 
     def int_choice(self, key: str, allowed: Sequence[int], default: int, unit: str) -> int:

@@ -120,9 +120,9 @@ class InferenceFunction(Construct):
         runtime (and the layer's compatible runtime).
     :param arch: the CPU architecture the artifact was built for; arm64 unless
         told otherwise, but an artifact built for x86_64 must say so.
-    :param memory_mb: function memory, 128-10240 MB; CPU share scales with it.
-    :param timeout_s: function timeout, 1-900 s.
-    :param ephemeral_storage_mb: size of /tmp, 512-10240 MB.
+    :param memory_mb: function memory, in Lambda's range; CPU share scales with it.
+    :param timeout_s: function timeout, in Lambda's range.
+    :param ephemeral_storage_mb: size of /tmp, in Lambda's range.
     :param url_auth: ``AWS_IAM`` (callers sign requests) or ``NONE`` (public URL).
     :param cors: origins and methods browsers may use; ``None`` sends no CORS
         headers, so pages on other origins cannot read responses.

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import cast
 
 from coldbrew.artifact.report import report_candidates
+from coldbrew.deployment.description import Deployment, DeploymentError, Layout
 from infra import context_keys as k
 from infra.artifact_layout import ArtifactReading, BuiltArtifact, read_artifact
 from infra.cold_start_settings import ColdStartSettings, read_cold_start
@@ -137,10 +138,11 @@ class DeploymentSettings:
         report_name = str(reading.artifact.report) if reading.artifact else None
         arch = _reconcile(reader, reading, report_name, k.ARCH, k.ARCHES, k.DEFAULT_ARCH)
         python = _reconcile(reader, reading, report_name, k.PYTHON, k.PYTHONS, k.DEFAULT_PYTHON)
-        memory = reader.int_in_range(k.MEMORY, k.MEMORY_RANGE, k.DEFAULT_MEMORY_MB)
-        timeout = reader.int_in_range(k.TIMEOUT, k.TIMEOUT_RANGE, k.DEFAULT_TIMEOUT_S)
-        storage = reader.int_in_range(
-            k.EPHEMERAL_STORAGE, k.EPHEMERAL_STORAGE_RANGE, k.DEFAULT_EPHEMERAL_STORAGE_MB
+        # Their ranges are the Deployment description's to check (below).
+        memory = reader.whole_number(k.MEMORY, k.DEFAULT_MEMORY_MB, k.MEMORY_RANGE)
+        timeout = reader.whole_number(k.TIMEOUT, k.DEFAULT_TIMEOUT_S, k.TIMEOUT_RANGE)
+        storage = reader.whole_number(
+            k.EPHEMERAL_STORAGE, k.DEFAULT_EPHEMERAL_STORAGE_MB, k.EPHEMERAL_STORAGE_RANGE
         )
         threads = reader.optional_int(k.INTRA_OP_THREADS, k.INTRA_OP_THREADS_RANGE)
         account = reader.int_in_range(
@@ -155,14 +157,6 @@ class DeploymentSettings:
             "Lambda keeps unreserved)",
         )
         auth = cast(UrlAuth, reader.choice(k.AUTH, k.URL_AUTHS, k.DEFAULT_AUTH))
-        if auth == "NONE" and reserved is None and not reader.has(k.RESERVED_CONCURRENCY):
-            # The monthly budget only alerts: without a reservation, anyone on
-            # the internet can scale a public URL to the account's whole quota.
-            reader.error(
-                f"{k.RESERVED_CONCURRENCY} is required with {k.AUTH}=NONE, 1-{limit}: it is "
-                "what bounds a public URL's spend (the budget only alerts); set it to the most "
-                f"requests at once you will pay for, or use {k.AUTH}=AWS_IAM"
-            )
         function_name = _function_name(reader)
         stack_name = _stack_name(reader)
         retention = reader.int_choice(
@@ -171,14 +165,25 @@ class DeploymentSettings:
         cold_start = read_cold_start(
             reader,
             cwd=base,
-            layout=reading.artifact.layout if reading.artifact else "zip",
-            python=python,
-            memory_mb=memory,
-            ephemeral_storage_mb=storage,
-            function_name=function_name,
             reserved_concurrency=reserved,
             concurrency_limit=limit,
         )
+        layout = reading.artifact.layout if reading.artifact else "zip"
+        _describe(
+            reader,
+            layout=layout,
+            python=python,
+            arch=arch,
+            memory_mb=memory,
+            timeout_s=timeout,
+            ephemeral_storage_mb=storage,
+            function_name=function_name,
+            reserved=reserved,
+            auth=auth,
+            cold_start=cold_start,
+        )
+        # Within Lambda's range (else reported above), so later checks stay sane.
+        timeout = timeout if timeout in k.TIMEOUT_RANGE else k.DEFAULT_TIMEOUT_S
         settings_async = _async(reader, reserved, timeout)
         cors = _cors(reader)
         operations = _operations(reader, timeout)
@@ -205,6 +210,72 @@ class DeploymentSettings:
             async_queue=settings_async,
             operations=operations,
         )
+
+
+def _describe(
+    reader: ContextReader,
+    *,
+    layout: str,
+    python: str,
+    arch: str,
+    memory_mb: int,
+    timeout_s: int,
+    ephemeral_storage_mb: int,
+    function_name: str | None,
+    reserved: int | None,
+    auth: str,
+    cold_start: ColdStartSettings,
+) -> Deployment | None:
+    """The one Deployment description of this stack; its problems go to ``reader``.
+
+    Lambda's limits and the rules across settings (SnapStart, the schedule's
+    function and memory, a public URL's reservation) are checked there, the
+    same check ``coldbrew deploy`` makes, in the context keys' names.
+    """
+    provisioned = cold_start.provisioned
+    schedule = provisioned.schedule if provisioned else None
+    names = {**CDK_SETTING_NAMES}
+    if cold_start.schedule_path is not None:
+        names["schedule"] = f"{k.SCHEDULE}: {cold_start.schedule_path}"
+    try:
+        return Deployment(
+            target="aws-lambda",
+            artifact=str(reader.given.get(k.ARTIFACT, k.DEFAULT_ARTIFACT)),
+            python=python,
+            arch=arch,
+            memory_mb=memory_mb,
+            timeout_s=timeout_s,
+            function_name=function_name,
+            layout=cast(Layout, layout),
+            ephemeral_storage_mb=ephemeral_storage_mb,
+            reserved_concurrency=reserved,
+            cold_start=cold_start.strategy,
+            schedule=schedule,
+            alias=k.ALIAS_NAME,
+            auth=auth,
+            # A reservation given but refused above is reported there, not again here.
+            public_needs_reservation=not reader.has(k.RESERVED_CONCURRENCY),
+            setting_names=names,
+        )
+    except DeploymentError as exc:
+        reader.errors.extend(exc.problems)
+        return None
+
+
+#: What the CDK app calls each field of the description: its context keys.
+CDK_SETTING_NAMES = {
+    "function_name": k.FUNCTION_NAME,
+    "python": k.PYTHON,
+    "arch": k.ARCH,
+    "memory_mb": k.MEMORY,
+    "timeout_s": k.TIMEOUT,
+    "ephemeral_storage_mb": k.EPHEMERAL_STORAGE,
+    "reserved_concurrency": k.RESERVED_CONCURRENCY,
+    "cold_start": k.COLD_START,
+    "schedule": k.SCHEDULE,
+    "alias": "the stack's alias",
+    "auth": k.AUTH,
+}
 
 
 def _reconcile(

@@ -11,7 +11,7 @@ import pytest
 from coldbrew.capacity.schedule import read_schedule
 from coldbrew.errors import ConfigurationError
 from infra import context_keys as k
-from infra.cold_start_settings import ColdStartSettings, ProvisionedSettings, snapstart_problems
+from infra.cold_start_settings import ColdStartSettings, ProvisionedSettings
 from infra.settings import DeploymentSettings
 
 if TYPE_CHECKING:
@@ -87,16 +87,6 @@ def test_snapstart_refuses_provisioned_concurrency(
         f"{key}: SnapStart cannot be combined with provisioned concurrency (AWS refuses both "
         f"on one function); drop {key} or set coldbrew:cold_start=provisioned"
     ]
-
-
-def test_snapstart_refuses_runtimes_before_python312() -> None:
-    # No context can ask for 3.11 (coldbrew:python stops at 3.12), so the rule
-    # is checked directly: it must hold if an older runtime is ever added.
-    assert snapstart_problems(layout="zip", python="3.11", ephemeral_storage_mb=512) == [
-        "coldbrew:cold_start snapstart needs a Python runtime of 3.12 or later (3.12, 3.13), "
-        "the artifact is for 3.11"
-    ]
-    assert snapstart_problems(layout="layer", python="3.13", ephemeral_storage_mb=512) == []
 
 
 @pytest.mark.parametrize("key", k.PROVISIONED_KEYS)
@@ -236,7 +226,7 @@ def test_a_schedule_for_another_alias_is_refused(
 ) -> None:
     path = schedule_factory(alias="blue")
     assert errors_for(artifact_factory(), **PROVISIONED, **{k.SCHEDULE: str(path)}) == [
-        f"coldbrew:schedule: {path} scales alias 'blue', but the stack serves alias 'live'; "
+        f"coldbrew:schedule: {path} scales alias 'blue', but the stack's alias is 'live'; "
         "re-run `coldbrew tune --alias live`"
     ]
 

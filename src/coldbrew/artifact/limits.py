@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coldbrew.deployment import aws_lambda
+from coldbrew.deployment import limits as deployment_limits
 from coldbrew.errors import LambdaLimitError
 
-MB = 1024 * 1024
-#: Function code plus all layers, unzipped (AWS: 250 MB).
-UNZIPPED_LIMIT = 250 * MB
-#: A zip uploaded directly with CreateFunction/UpdateFunctionCode (AWS: 50 MB).
-DIRECT_UPLOAD_LIMIT = 50 * MB
-#: A container image, uncompressed, base image and all its layers included (AWS: 10 GB).
-IMAGE_LIMIT = 10 * 1024 * MB
+MB = deployment_limits.MB
+#: Lambda's package limits, from the one place they are written.
+UNZIPPED_LIMIT = aws_lambda.UNZIPPED_BYTES
+DIRECT_UPLOAD_LIMIT = aws_lambda.DIRECT_UPLOAD_BYTES
+IMAGE_LIMIT = aws_lambda.IMAGE_BYTES
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from coldbrew.capacity.schedule_types import (
     hhmm,
     minutes_of,
 )
+from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
 
 #: Lambda function names (not ARNs): letters, digits, hyphens, underscores.
@@ -180,9 +181,9 @@ def parse_schedule(data: Any, *, source: str = "") -> Schedule:
             f"block_minutes must be a multiple of 5 (Lambda bills provisioned concurrency "
             f"in 5-minute increments) dividing 1440, got {block_minutes}"
         )
-    memory_mb = check.int_(top, "memory_mb", "memory_mb", low=128)
-    if memory_mb > 10_240:
-        raise check.fail(f"memory_mb must be <= 10240, got {memory_mb}")
+    memory_mb = check.int_(top, "memory_mb", "memory_mb", low=LAMBDA.memory_mb.low)
+    if memory_mb > LAMBDA.memory_mb.high:
+        raise check.fail(f"memory_mb must be <= {LAMBDA.memory_mb.high}, got {memory_mb}")
     raw_blocks = check.get(top, "blocks", "blocks")
     if not isinstance(raw_blocks, list) or not raw_blocks:
         raise check.fail("blocks must be a non-empty list")

@@ -77,6 +77,7 @@ from dataclasses import dataclass, field
 from coldbrew.capacity.erlang import concurrency_lower_bound, erlang_b, required_concurrency
 from coldbrew.capacity.forecast import SECONDS_PER_DAY
 from coldbrew.capacity.pricing import Prices, prices_for
+from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
 
 #: Lambda bills provisioned concurrency in 5-minute increments.
@@ -87,8 +88,8 @@ DEFAULT_ACCOUNT_CONCURRENCY = 1000
 UNRESERVED_MINIMUM = 100
 #: The largest account concurrency the tuner accepts (it evaluates levels one by one).
 MAX_ACCOUNT_CONCURRENCY = 100_000
-MAX_DURATION_S = 900.0  # Lambda's timeout ceiling
-MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
+MAX_DURATION_S = float(LAMBDA.timeout_s.high)  # Lambda's timeout ceiling
+MIN_MEMORY_MB, MAX_MEMORY_MB = LAMBDA.memory_mb.low, LAMBDA.memory_mb.high
 
 
 @dataclass(frozen=True)

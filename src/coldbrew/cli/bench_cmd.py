@@ -11,6 +11,7 @@ import click
 
 from coldbrew import config
 from coldbrew.cli.options import cache_dir_option
+from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def _prepare(
 @click.option(
     "--memory",
     "memory_mb",
-    type=click.IntRange(128, 10_240),
+    type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=1024,
     show_default=True,
     envvar=config.BENCH_MEMORY_MB,

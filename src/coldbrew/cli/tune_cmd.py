@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from coldbrew import config
+from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def _apply(console: Console, schedule_path: Path, region: str | None) -> None:
 @click.option(
     "--memory",
     "memory_mb",
-    type=click.IntRange(128, 10_240),
+    type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=None,
     envvar=config.TUNE_MEMORY_MB,
     show_envvar=True,

@@ -13,35 +13,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from coldbrew.deployment import aws_lambda
+from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.emulate.layers import MAX_LAYERS
 from coldbrew.errors import ConfigurationError
 
-#: Lambda's limit for a synchronous request or response payload.
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-
-#: Variables Lambda sets itself and refuses as function configuration.
-RESERVED_ENV = frozenset(
-    {
-        "_HANDLER",
-        "_X_AMZN_TRACE_ID",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API",
-        "LAMBDA_TASK_ROOT",
-        "LAMBDA_RUNTIME_DIR",
-    }
-)
+#: Lambda's limits, from the one place they are written.
+MAX_PAYLOAD_BYTES = aws_lambda.PAYLOAD_BYTES
+RESERVED_ENV = aws_lambda.RESERVED_ENV
 
 _ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -85,11 +64,15 @@ class EmulatorConfig:
     layers: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
-        if not 128 <= self.memory_mb <= 10_240:
-            raise ConfigurationError(f"memory must be 128 to 10240 MB, got {self.memory_mb}")
-        if not 0 < self.timeout_s <= 900:
+        if self.memory_mb not in LAMBDA.memory_mb:
             raise ConfigurationError(
-                f"timeout must be over 0 and at most 900 s, got {self.timeout_s}"
+                f"memory must be {LAMBDA.memory_mb} on {LAMBDA.name}, got {self.memory_mb}"
+            )
+        # Fractions of a second are fine locally (tests time out fast).
+        if not 0 < self.timeout_s <= LAMBDA.timeout_s.high:
+            raise ConfigurationError(
+                f"timeout must be over 0 and at most {LAMBDA.timeout_s.high} s, "
+                f"got {self.timeout_s}"
             )
         if self.init_timeout_s <= 0:
             raise ConfigurationError(f"init timeout must be over 0 s, got {self.init_timeout_s}")
