@@ -132,3 +132,64 @@ def test_bytecode_counts_with_its_source() -> None:
         {"numpy/x.py": "numpy"},
     )
     assert inventory.sizes_by_package() == {"numpy": (1, 3), "(model)": (1, 9), "(handler)": (1, 1)}
+
+
+def test_extends_adds_removals_and_keeps_to_the_base(tmp_path: Path) -> None:
+    (tmp_path / "base.toml").write_text(
+        '[runtime]\nrequirements = ["a==1"]\n[ship]\ncoldbrew = ["runtime/*.py"]\n'
+        '[keep]\npaths = ["LICENSE"]\n'
+        '[[remove]]\nreason = "base reason"\npaths = ["**/tests/**"]\n'
+        '[prune]\nkeep = ["handler.py"]\n'
+    )
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\n'
+        '[[remove]]\nreason = "child reason"\npaths = ["**/*.md"]\n'
+        '[prune]\nkeep = ["main.py"]\n'
+    )
+    rules = load_rules(tmp_path / "child.toml")
+    assert rules.requirements == ("a==1",) and rules.ship == ("runtime/*.py",)
+    assert [r.reason for r in rules.remove] == ["base reason", "child reason"]
+    assert rules.keep == ("LICENSE",)
+    assert rules.prune_keep == ("handler.py", "main.py")
+    # Both files are build inputs: a change to the base rebuilds the child's artifacts.
+    assert rules.files == (tmp_path / "child.toml", tmp_path / "base.toml")
+
+
+def test_extends_child_runtime_replaces_the_base(tmp_path: Path) -> None:
+    (tmp_path / "base.toml").write_text('[runtime]\nrequirements = ["a==1"]\n')
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\n[runtime]\nrequirements = ["b==2"]\n'
+    )
+    assert load_rules(tmp_path / "child.toml").requirements == ("b==2",)
+
+
+@pytest.mark.parametrize(
+    ("files", "needle"),
+    [
+        ({"child.toml": 'extends = "nowhere.toml"\n'}, "rules file not found: "),
+        ({"child.toml": "extends = 3\n"}, "'extends' must be a rules file name"),
+        (
+            {"child.toml": 'extends = "base.toml"\n', "base.toml": 'extends = "child.toml"\n'},
+            "'extends' makes a cycle",
+        ),
+    ],
+)
+def test_bad_extends_is_named(tmp_path: Path, files: dict[str, str], needle: str) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigurationError, match=needle) as caught:
+        load_rules(tmp_path / "child.toml")
+    assert "child.toml" in str(caught.value)
+
+
+def test_gcf_rules_are_the_lambda_rules_plus_its_entry_point() -> None:
+    packaging = Path(__file__).resolve().parents[2] / "packaging"
+    gcf, lam = load_rules(packaging / "gcf.toml"), load_rules(packaging / "aws-lambda.toml")
+    assert gcf.requirements == lam.requirements and gcf.ship == lam.ship
+    assert gcf.remove == lam.remove
+    assert {"main.py", "requirements.txt"} <= set(gcf.prune_keep)
+
+
+def test_parse_rules_refuses_extends_without_its_base(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="use load_rules"):
+        parse_rules('extends = "x.toml"\n', tmp_path / "child.toml")

@@ -1,5 +1,9 @@
 """Build an artifact: resolve -> sources -> rules -> bytecode -> zip -> report.
 
+For AWS Lambda (a task root zip, or its layer and image layouts) or Google
+Cloud Functions (a source archive): :mod:`coldbrew.artifact.packaging_targets`
+says what differs between them.
+
 The builder stages the task root in a temporary directory beside the cache
 (so wheels can be hard-linked, not copied), plans removals before making
 them, and writes the zip and its JSON report into the output directory.
@@ -20,17 +24,29 @@ import coldbrew
 from coldbrew.artifact.bytecode import BytecodeResult, compile_tree
 from coldbrew.artifact.inputs import inputs_key, reusable_report
 from coldbrew.artifact.inventory import Inventory, take_inventory
-from coldbrew.artifact.layouts import target_compiler, write_chosen_layout
+from coldbrew.artifact.layout_choice import LayoutChoice
+from coldbrew.artifact.layouts import (
+    LayoutResult,
+    target_compiler,
+    write_chosen_layout,
+    write_source_zip,
+)
+from coldbrew.artifact.packaging_targets import (
+    GCF_FUNCTION_TARGET,
+    PackagingTarget,
+    packaging_target,
+)
 from coldbrew.artifact.plan import Plan, plan_removals
 from coldbrew.artifact.report import BuildReport, PackageSize, RemovedFor, StepSize, report_path
 from coldbrew.artifact.resolve import install_requirements, link_tree
 from coldbrew.artifact.rules import Rules, load_rules, matches
 from coldbrew.artifact.slimming import SlimOutcome, slim_and_verify
 from coldbrew.artifact.target import Target
-from coldbrew.errors import BuildError, ConfigurationError, InterpreterNotFoundError
-from coldbrew.interpreters import find_interpreter
+from coldbrew.artifact.trace import FunctionsFramework
+from coldbrew.emulate.gcf_runtime import ensure_gcf_runtime
+from coldbrew.errors import BuildError, InterpreterNotFoundError
+from coldbrew.interpreters import Interpreter, find_interpreter
 
-HANDLERS = {"aws": Path("handlers/aws/lambda_function.py")}
 MODEL_DIR_IN_ARTIFACT = "model"
 GATE_FILE = "gate.json"
 
@@ -44,7 +60,8 @@ class BuildOptions:
     out_dir: Path
     cache_dir: Path
     target: Target = field(default_factory=Target)
-    handler: str = "aws"
+    #: ``aws-lambda`` or ``gcf`` (:data:`coldbrew.artifact.packaging_targets.PLATFORM_NAMES`).
+    platform: str = "aws-lambda"
     rules_file: Path | None = None
     via_s3: bool = False
     #: False builds the unslimmed baseline: the same sources over a raw
@@ -58,13 +75,18 @@ class BuildOptions:
     layout: str = "auto"
 
     @property
+    def packaging(self) -> PackagingTarget:
+        """What the platform's artifact looks like (an error naming the platforms if unknown)."""
+        return packaging_target(self.platform)
+
+    @property
     def artifact_path(self) -> Path:
-        """``dist/minilm-l6-v2-py312-x86_64.zip``."""
-        return self.out_dir / f"{self.model}-{self.target.slug}.zip"
+        """``dist/minilm-l6-v2-py312-x86_64.zip``; ``dist/minilm-l6-v2-gcf-py312-x86_64.zip``."""
+        return self.out_dir / f"{self.model}-{self.packaging.name_prefix}{self.target.slug}.zip"
 
     def resolved_rules_file(self) -> Path:
-        """The rules file: explicit, else ``packaging/aws-lambda.toml`` in the project."""
-        return self.rules_file or self.project_dir / "packaging" / "aws-lambda.toml"
+        """The rules file: explicit, else the platform's in the project's ``packaging/``."""
+        return self.rules_file or self.project_dir / "packaging" / self.packaging.rules_file
 
 
 Progress = Callable[[str], None]
@@ -91,9 +113,21 @@ def _verified_model_dir(options: BuildOptions) -> Path:
     return model_dir
 
 
+def _entry_point(options: BuildOptions) -> Path:
+    entry = options.project_dir / options.packaging.entry_point
+    if not entry.is_file():
+        raise BuildError(
+            f"the {options.platform} entry point {entry} is missing: pass the project that "
+            "holds it with --project-dir"
+        )
+    return entry
+
+
 def _copy_sources(options: BuildOptions, rules: Rules, stage: Path, model_dir: Path) -> None:
-    handler = HANDLERS[options.handler]
-    shutil.copyfile(options.project_dir / handler, stage / handler.name)
+    packaging = options.packaging
+    shutil.copyfile(_entry_point(options), stage / packaging.entry_name)
+    for name, content in packaging.extra_files.items():
+        (stage / name).write_text(content, encoding="utf-8")
     package = Path(coldbrew.__file__).parent
     for source in sorted(package.rglob("*.py")):
         relative = source.relative_to(package).as_posix()
@@ -134,7 +168,8 @@ def _inputs_key(options: BuildOptions, rules: Rules, model_dir: Path) -> str:
     settings = {
         "model": options.model,
         "target": options.target.slug,
-        "handler": options.handler,
+        "platform": options.platform,
+        "extra_files": dict(options.packaging.extra_files),
         "slim": options.slim,
         "layout": options.layout,
         "via_s3": options.via_s3,
@@ -144,8 +179,8 @@ def _inputs_key(options: BuildOptions, rules: Rules, model_dir: Path) -> str:
         "coldbrew": coldbrew.__version__,
     }
     files = [
-        rules.source,
-        options.project_dir / HANDLERS[options.handler],
+        *rules.files,
+        _entry_point(options),
         model_dir / "manifest.json",
         *shipped,
     ]
@@ -190,8 +225,47 @@ def _slim(
         strip=options.strip,
         say=say,
         step_done=step_done,
+        framework_for=_framework_for(options, say),
     )
     return Plan(plan.removals + outcome.plan.removals), bytecode, outcome
+
+
+def _framework_for(
+    options: BuildOptions, say: Progress
+) -> Callable[[Interpreter], FunctionsFramework] | None:
+    """For a Cloud Functions source: how to get functions-framework for the probe."""
+    if options.platform != "gcf":
+        return None
+
+    def framework(interpreter: Interpreter) -> FunctionsFramework:
+        say(f"functions-framework for Python {interpreter.version} (cached after the first build)")
+        # The same cached install `coldbrew serve --platform gcf` runs under.
+        runtime = ensure_gcf_runtime(
+            options.cache_dir, options.target.python, explicit_python=interpreter.path
+        )
+        entry = options.packaging.entry_name
+        return FunctionsFramework(runtime.framework_dir, entry, GCF_FUNCTION_TARGET)
+
+    return framework
+
+
+def _write(
+    options: BuildOptions, root: Path, bytecode: BytecodeResult
+) -> tuple[LayoutChoice, LayoutResult]:
+    compile = target_compiler(options.target) if bytecode.compiled else None
+    name = options.artifact_path.stem
+    if options.platform != "aws-lambda":
+        code_root = options.packaging.code_root
+        return write_source_zip(root, options.out_dir, name, code_root=code_root, compile=compile)
+    return write_chosen_layout(
+        root,
+        options.out_dir,
+        name,
+        options.target,
+        requested=options.layout,
+        via_s3=options.via_s3,
+        compile=compile,
+    )
 
 
 def build_artifact(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
@@ -201,11 +275,8 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
     artifact's report with ``cached=True`` and touches nothing.
     """
     say = progress or (lambda _message: None)
+    options.packaging.check(options.target.python, options.target.arch, options.layout)
     rules = load_rules(options.resolved_rules_file())
-    if options.handler not in HANDLERS:
-        raise ConfigurationError(
-            f"unknown handler {options.handler!r}; known: {', '.join(sorted(HANDLERS))}"
-        )
     model_dir = _verified_model_dir(options)
     key = _inputs_key(options, rules, model_dir)
     reused = reusable_report(options.artifact_path, key)
@@ -231,21 +302,13 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
         site = install_requirements(rules.requirements, options.target, options.cache_dir)
         link_tree(site, stage)
         step_done("resolve wheels")
-        say("adding handler, coldbrew runtime and model")
+        say(f"adding {options.packaging.entry_name}, coldbrew runtime and model")
         _copy_sources(options, rules, stage, model_dir)
         before = step_done("add sources and model")
         plan, bytecode, outcome = _slim(options, rules, stage, before, model_dir, say, step_done)
         final = take_inventory(outcome.root)
         say(f"writing the {options.layout} layout")
-        choice, written = write_chosen_layout(
-            outcome.root,
-            options.out_dir,
-            options.artifact_path.stem,
-            options.target,
-            requested=options.layout,
-            via_s3=options.via_s3,
-            compile=target_compiler(options.target) if bytecode.compiled else None,
-        )
+        choice, written = _write(options, outcome.root, bytecode)
     after = Inventory(final.sizes, before.owners)
     report = BuildReport(
         artifact=str(written.artifact),
@@ -253,7 +316,8 @@ def build_artifact(options: BuildOptions, progress: Progress | None = None) -> B
         model=options.model,
         python=options.target.python,
         arch=options.target.arch,
-        handler=options.handler,
+        handler=options.packaging.entry_point.parent.name,
+        platform=options.platform,
         rules=str(rules.source),
         bytecode=bytecode.detail,
         zipped_bytes=written.zipped_bytes,

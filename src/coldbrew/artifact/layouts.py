@@ -225,10 +225,31 @@ def _compile(root: Path, prefix: str, compile: Compile | None) -> str:
     return compile(root, prefix).detail
 
 
-def _task_root(stage: Path, scratch: Path, compile: Compile | None) -> tuple[Path, str]:
+def _task_root(
+    stage: Path, scratch: Path, compile: Compile | None, code_root: str = LAMBDA_TASK_ROOT
+) -> tuple[Path, str]:
     task = scratch / "task"
     link_tree(stage, task)
-    return task, _compile(task, LAMBDA_TASK_ROOT, compile)
+    return task, _compile(task, code_root, compile)
+
+
+def write_source_zip(
+    stage: Path, out_dir: Path, name: str, *, code_root: str, compile: Compile | None = None
+) -> tuple[LayoutChoice, LayoutResult]:
+    """The one-zip layout for a platform with no other (a Cloud Functions source archive).
+
+    Bytecode records ``code_root`` (``/workspace`` for the buildpack's
+    source) as the files' location; other layouts' outputs for ``name`` are
+    removed, as :func:`write_chosen_layout` does.
+    """
+    with _scratch(stage) as scratch:
+        task, bytecode = _task_root(stage, scratch, compile, code_root)
+        archive = write_zip(task, scratch / "out" / f"{name}.zip")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out_dir, name, keep="zip")
+        part = _publish(LayoutPart.from_archive("function", archive, bytecode), out_dir)
+    choice = LayoutChoice("zip", "a source archive is the only layout this platform deploys")
+    return choice, LayoutResult("zip", (part,))
 
 
 def _layer_parts(

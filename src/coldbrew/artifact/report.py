@@ -80,6 +80,8 @@ class BuildReport:
     layout: dict[str, Any] = field(default_factory=dict)
     #: Every file or directory written for the layout, with digests and sizes.
     artifacts: dict[str, Any] = field(default_factory=dict)
+    #: The platform it deploys to: ``aws-lambda`` or ``gcf`` (older reports: Lambda).
+    platform: str = "aws-lambda"
     #: True when this report describes an artifact reused from an identical build.
     cached: bool = False
 

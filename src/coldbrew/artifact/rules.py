@@ -7,6 +7,12 @@ removed. ``[keep]`` globs win over every removal.
 
 Globs are matched against POSIX paths relative to the task root. ``*`` stays
 within one path segment; ``**/`` spans any number of directories.
+
+A rules file may start from another: ``extends = "aws-lambda.toml"`` (a path
+relative to the file) reads that one first. The child's ``[runtime]`` and
+``[ship]``, when given, replace the base's; its removals, ``[keep]`` and
+``[prune]`` globs are added to the base's. So a second target states only
+how it differs, and a shared removal is written once.
 """
 
 from __future__ import annotations
@@ -43,6 +49,13 @@ class Rules:
     prune_keep: tuple[str, ...] = ()
     #: Removed by trace-guided pruning even when touched (verification decides).
     prune_remove: tuple[str, ...] = ()
+    #: The files this one extends, nearest first (their content is a build input too).
+    bases: tuple[Path, ...] = ()
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file these rules were read from: this one, then its bases."""
+        return (self.source, *self.bases)
 
 
 def normalize_distribution(name: str) -> str:
@@ -86,12 +99,19 @@ def _strings(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_rules(text: str, source: Path) -> Rules:
-    """Parse and validate a rules file's text; errors name the file and key."""
+def parse_rules(text: str, source: Path, *, base: Rules | None = None) -> Rules:
+    """Parse and validate a rules file's text; errors name the file and key.
+
+    ``base`` is the parsed file an ``extends`` key names (:func:`load_rules`
+    reads it); a file with ``extends`` and no ``base`` is an error.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
+    if "extends" in data and base is None:
+        raise ConfigurationError(f"{source}: 'extends' needs the base rules: use load_rules")
+    data.pop("extends", None)
     known = {"runtime", "ship", "remove", "keep", "prune"}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -100,9 +120,13 @@ def parse_rules(text: str, source: Path) -> Rules:
         )
     runtime = data.get("runtime", {})
     requirements = _strings(runtime, "requirements", f"{source} [runtime]")
+    if not requirements and base is not None:
+        requirements = base.requirements
     if not requirements:
         raise ConfigurationError(f"{source} [runtime]: 'requirements' must list the wheels to ship")
     ship = _strings(data.get("ship", {}), "coldbrew", f"{source} [ship]")
+    if not ship and base is not None:
+        ship = base.ship
     removes = []
     for index, table in enumerate(data.get("remove", [])):
         where = f"{source} [[remove]] #{index + 1}"
@@ -127,7 +151,7 @@ def parse_rules(text: str, source: Path) -> Rules:
     extra = sorted(set(prune) - {"keep", "remove"})
     if extra:
         raise ConfigurationError(f"{source} [prune]: unknown key(s) {extra}; allowed: keep, remove")
-    return Rules(
+    rules = Rules(
         source,
         requirements,
         ship,
@@ -136,12 +160,37 @@ def parse_rules(text: str, source: Path) -> Rules:
         prune_keep=_strings(prune, "keep", f"{source} [prune]"),
         prune_remove=_strings(prune, "remove", f"{source} [prune]"),
     )
+    if base is None:
+        return rules
+    return Rules(
+        source,
+        requirements,
+        ship,
+        base.remove + rules.remove,
+        base.keep + rules.keep,
+        prune_keep=base.prune_keep + rules.prune_keep,
+        prune_remove=base.prune_remove + rules.prune_remove,
+        bases=base.files,
+    )
 
 
-def load_rules(path: Path) -> Rules:
-    """Read a rules file, naming it when it is missing."""
+def load_rules(path: Path, *, _seen: tuple[Path, ...] = ()) -> Rules:
+    """Read a rules file (and the file it ``extends``), naming it when it is missing."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigurationError(f"rules file not found: {path}") from None
-    return parse_rules(text, path)
+        where = f" (extended by {_seen[-1]})" if _seen else ""
+        raise ConfigurationError(f"rules file not found: {path}{where}") from None
+    try:
+        extends = tomllib.loads(text).get("extends")
+    except tomllib.TOMLDecodeError:
+        extends = None  # parse_rules reports it, naming the file
+    if extends is None:
+        return parse_rules(text, path)
+    if not isinstance(extends, str) or not extends:
+        raise ConfigurationError(f"{path}: 'extends' must be a rules file name")
+    base_path = path.parent / extends
+    if base_path.resolve() in {p.resolve() for p in (*_seen, path)}:
+        raise ConfigurationError(f"{path}: 'extends' makes a cycle through {base_path}")
+    base = load_rules(base_path, _seen=(*_seen, path))
+    return parse_rules(text, path, base=base)

@@ -13,6 +13,8 @@
    report says why.
 
 A target this host cannot run (arm64 here) is neither probed nor slimmed.
+A Cloud Functions source is probed through functions-framework (installed
+outside the tree) with the smoke events an HTTP function can receive.
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ from coldbrew.artifact.plan import Plan, Removal
 from coldbrew.artifact.prune import plan_prune
 from coldbrew.artifact.resolve import link_tree
 from coldbrew.artifact.rules import Rules, matches
-from coldbrew.artifact.smoke import smoke_events
+from coldbrew.artifact.smoke import http_requests, smoke_events
 from coldbrew.artifact.strip import StripResult, strip_libraries
 from coldbrew.artifact.target import Target
-from coldbrew.artifact.trace import run_probe
+from coldbrew.artifact.trace import FunctionsFramework, run_probe
 from coldbrew.artifact.verify import artifact_accuracy, first_difference
 from coldbrew.errors import AccuracyGateError, BuildError, InterpreterNotFoundError
-from coldbrew.interpreters import find_interpreter
+from coldbrew.interpreters import Interpreter, find_interpreter
 
 FORCED_REASON = "named by the rules' [prune] remove"
 
@@ -78,8 +80,13 @@ def slim_and_verify(
     strip: bool,
     say: Callable[[str], None],
     step_done: Callable[[str, Path], object],
+    framework_for: Callable[[Interpreter], FunctionsFramework] | None = None,
 ) -> SlimOutcome:
-    """Run the probe, slim a copy, verify it; return the tree to ship."""
+    """Run the probe, slim a copy, verify it; return the tree to ship.
+
+    ``framework_for`` makes the probe a Cloud Functions one: it gives the
+    functions-framework install for the target interpreter.
+    """
     if not target.runs_on_host:
         return SlimOutcome(
             stage,
@@ -93,9 +100,13 @@ def slim_and_verify(
     except InterpreterNotFoundError as exc:
         return SlimOutcome(stage, verification=(f"not verified, stripped or pruned: {exc.message}"))
     sentences, gate = _gate(gate_file)
-    events = smoke_events(sentences)
+    events: list[Any] = smoke_events(sentences)
+    framework = None if framework_for is None else framework_for(interpreter)
+    kind = "events"
+    if framework is not None:
+        events, kind = http_requests(events), "requests through functions-framework"
     say(f"smoke invocation of the handler under Python {interpreter.version}")
-    reference = run_probe(stage, events, interpreter)
+    reference = run_probe(stage, events, interpreter, framework)
     failure = reference.failure()
     if failure is not None:
         raise BuildError(f"the artifact does not serve its smoke invocation: {failure}")
@@ -108,7 +119,9 @@ def slim_and_verify(
                 f"the artifact's runtime fails the accuracy gate: {accuracy.describe()}"
             )
     if not (prune or strip):
-        outcome.verification = "served the smoke invocation; not stripped or pruned (disabled)"
+        outcome.verification = (
+            f"served all {len(events)} smoke {kind}; not stripped or pruned (disabled)"
+        )
         return outcome
 
     candidate = work / "slim"
@@ -135,11 +148,11 @@ def slim_and_verify(
         _remove(candidate, outcome.plan)
         step_done("trace prune", candidate)
     say("verifying the slimmed tree answers exactly as the unslimmed one")
-    difference = first_difference(reference, run_probe(candidate, events, interpreter))
+    difference = first_difference(reference, run_probe(candidate, events, interpreter, framework))
     if difference is None:
         outcome.root = candidate
         outcome.verification = (
-            f"slimmed tree answered all {len(events)} smoke events exactly as the unslimmed "
+            f"slimmed tree answered all {len(events)} smoke {kind} exactly as the unslimmed "
             f"one (Python {interpreter.version})"
         )
     else:

@@ -61,6 +61,27 @@ def smoke_events(sentences: Sequence[str], *, max_inputs: int = 64) -> list[Any]
     ]
 
 
+def http_requests(events: Sequence[Any]) -> list[dict[str, str]]:
+    """The smoke events a plain HTTP function can receive, as requests.
+
+    For a platform with no direct invocation (Cloud Functions): each function
+    URL event becomes ``{"method", "path", "body"}`` (a base64 event's body
+    decoded, since HTTP carries the bytes themselves); direct invocations are
+    dropped. They come last in :func:`smoke_events`, so :data:`EMBED_EVENT`
+    still indexes the gate sentences' answer.
+    """
+    requests = []
+    for event in events:
+        http = event.get("requestContext", {}).get("http") if isinstance(event, dict) else None
+        if http is None:
+            continue
+        body = event.get("body") or ""
+        if event.get("isBase64Encoded"):
+            body = base64.b64decode(body).decode()
+        requests.append({"method": http["method"], "path": event["rawPath"], "body": body})
+    return requests
+
+
 def embeddings_from(results: Sequence[Any]) -> list[list[float]] | None:
     """The vectors the gate-sentence event returned, or None if it failed."""
     if len(results) <= EMBED_EVENT or not results[EMBED_EVENT].get("ok"):

@@ -42,8 +42,32 @@ class ProbeRun:
         return f"the handler raised: {raised[0]}" if raised else None
 
 
-def run_probe(root: Path, events: Sequence[Any], interpreter: Interpreter) -> ProbeRun:
-    """Invoke ``root``'s handler with ``events`` under ``interpreter``; record what it touched."""
+@dataclass(frozen=True)
+class FunctionsFramework:
+    """How to probe a Cloud Functions source: the framework's install and the function."""
+
+    #: A ``pip install --target`` of functions-framework for the target Python.
+    site: Path
+    #: The entry point file at the source's root (``main.py``).
+    entry: str
+    #: The HTTP function in it (``--target``).
+    target: str
+
+
+def run_probe(
+    root: Path,
+    events: Sequence[Any],
+    interpreter: Interpreter,
+    framework: FunctionsFramework | None = None,
+) -> ProbeRun:
+    """Invoke ``root``'s handler with ``events`` under ``interpreter``; record what it touched.
+
+    With ``framework``, ``events`` are HTTP requests
+    (:func:`coldbrew.artifact.smoke.http_requests`) sent through
+    functions-framework's app over ``root``; the interpreter runs without its
+    own site-packages (``-S``), as the buildpack's image has only the
+    framework and the source.
+    """
     with tempfile.TemporaryDirectory(prefix="coldbrew-probe-") as tmp:
         events_path, out_path = Path(tmp) / "events.json", Path(tmp) / "probe.json"
         events_path.write_text(json.dumps(list(events)), encoding="utf-8")
@@ -51,11 +75,17 @@ def run_probe(root: Path, events: Sequence[Any], interpreter: Interpreter) -> Pr
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "TZ": ":UTC",
-            "LAMBDA_TASK_ROOT": str(root),
             config.INTRA_OP_THREADS: "1",
         }
-        command = [str(interpreter.path), "-I", "-B", str(PROBE_SCRIPT),
-                   str(root), str(events_path), str(out_path)]  # fmt: skip
+        flags = ["-I", "-B"]
+        mode: list[str] = []
+        if framework is None:
+            environment["LAMBDA_TASK_ROOT"] = str(root)
+        else:
+            flags.append("-S")
+            mode = ["gcf", str(framework.site), framework.entry, framework.target]
+        command = [str(interpreter.path), *flags, str(PROBE_SCRIPT),
+                   str(root), str(events_path), str(out_path), *mode]  # fmt: skip
         try:
             done = subprocess.run(
                 command,

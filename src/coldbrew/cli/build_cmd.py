@@ -9,11 +9,25 @@ import click
 
 from coldbrew import config
 from coldbrew.artifact.layout_choice import REQUESTS
+from coldbrew.artifact.packaging_targets import PLATFORM_NAMES, packaging_target
 from coldbrew.artifact.target import ARCHES, PYTHONS, Target
 from coldbrew.cli.options import cache_dir_option
 
+#: ``coldbrew build --platform``'s environment variable.
+PLATFORM_ENV = "COLDBREW_PLATFORM"
+
 
 @click.command("build")
+@click.option(
+    "--platform",
+    default="aws-lambda",
+    show_default=True,
+    metavar="|".join(PLATFORM_NAMES),
+    envvar=PLATFORM_ENV,
+    show_envvar=True,
+    help="Where the artifact deploys: aws-lambda (a Lambda zip, layer or image) or gcf "
+    "(a Google Cloud Functions 2nd gen source archive: Python 3.12 or 3.13, x86_64).",
+)
 @click.option(
     "--model",
     default="minilm-l6-v2",
@@ -25,21 +39,21 @@ from coldbrew.cli.options import cache_dir_option
 @click.option(
     "--python",
     "python",
-    type=click.Choice(PYTHONS),
     default="3.12",
     show_default=True,
+    metavar="|".join(PYTHONS),
     envvar=config.TARGET_PYTHON,
     show_envvar=True,
-    help="Target Lambda Python.",
+    help="Target Python (Lambda: 3.11-3.13; Cloud Functions: 3.12, 3.13).",
 )
 @click.option(
     "--arch",
-    type=click.Choice(ARCHES),
+    metavar="|".join(ARCHES),
     default="x86_64",
     show_default=True,
     envvar=config.TARGET_ARCH,
     show_envvar=True,
-    help="Target CPU architecture.",
+    help="Target CPU architecture (Cloud Functions: x86_64 only).",
 )
 @click.option(
     "--out",
@@ -67,7 +81,7 @@ from coldbrew.cli.options import cache_dir_option
     default=None,
     envvar=config.RULES_FILE,
     show_envvar=True,
-    help="Slimming rules [default: packaging/aws-lambda.toml].",
+    help="Slimming rules [default: packaging/aws-lambda.toml, or packaging/gcf.toml].",
 )
 @click.option(
     "--via-s3",
@@ -101,10 +115,12 @@ from coldbrew.cli.options import cache_dir_option
     envvar=config.LAYOUT,
     show_envvar=True,
     help="zip, layer (dependencies as a Lambda layer + a small function zip), "
-    "image (a container image recipe), or auto: the first that fits Lambda's limits.",
+    "image (a container image recipe), or auto: the first that fits Lambda's limits. "
+    "Cloud Functions: zip only.",
 )
 @cache_dir_option
 def command(
+    platform: str,
     model: str,
     python: str,
     arch: str,
@@ -117,7 +133,7 @@ def command(
     layout: str,
     cache_dir: Path,
 ) -> None:
-    """Build a slim, reproducible Lambda artifact for MODEL's handler.
+    """Build a slim, reproducible artifact for MODEL: for AWS Lambda, or Cloud Functions.
 
     Resolves wheels for the target (never the host), applies the slimming
     rules, precompiles bytecode with the target interpreter and writes a
@@ -128,6 +144,8 @@ def command(
     from coldbrew.artifact.builder import BuildOptions, build_artifact
     from coldbrew.artifact.report import MB, render, report_path
 
+    # Checked before anything else, in one line naming the values the platform takes.
+    packaging_target(platform).check(python, arch, layout)
     _check_model_is_known(project_dir, model)
     console = Console(stderr=True)
     options = BuildOptions(
@@ -136,6 +154,7 @@ def command(
         out_dir=out_dir,
         cache_dir=cache_dir,
         target=Target(python, arch),
+        platform=platform,
         rules_file=rules_file,
         via_s3=via_s3,
         prune=prune,
@@ -148,6 +167,7 @@ def command(
         console.print("unchanged inputs: reusing the artifact built from them")
     else:
         console.print(render(report))
+    console.print(f"platform: {packaging_target(report.platform).limits.name}")
     console.print(f"bytecode: {report.bytecode}")
     if report.stripped:
         saved = sum(before - after for _, before, after in report.stripped)
