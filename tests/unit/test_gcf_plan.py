@@ -115,3 +115,90 @@ def test_bad_settings_are_refused_naming_the_flag(change: dict[str, Any], proble
     with pytest.raises(ConfigurationError) as refused:
         _spec(**change)
     assert problem in refused.value.message
+
+
+# --- the min-instances schedule: Cloud Scheduler jobs (pure) and Cloud Run functions prices ---
+
+
+def _schedule(levels: dict[str, int]) -> Any:
+    from coldbrew.capacity.schedule import parse_schedule
+
+    starts = sorted(levels)
+    ends = [*starts[1:], "24:00"]
+    blocks = [
+        {
+            "start": s,
+            "end": e,
+            "min_capacity": levels[s],
+            "max_capacity": levels[s],
+            "cron": f"cron({int(s[3:])} {int(s[:2])} * * ? *)",
+            "gcf": {"min_instance_count": levels[s]},
+        }
+        for s, e in zip(starts, ends, strict=True)
+    ]
+    return parse_schedule(
+        {
+            "schema": 1,
+            "function": "embed",
+            "alias": "live",
+            "timezone": "UTC",
+            "block_minutes": 30,
+            "memory_mb": 1024,
+            "blocks": blocks,
+            "assumptions": {},
+            "forecaster": {},
+        }
+    )
+
+
+TARGET_ARGS = ("my-project", "europe-west1", "embed", "sa@my-project.iam.gserviceaccount.com")
+
+
+def test_jobs_are_planned_create_then_nothing_then_one_update_and_stale_deletes() -> None:
+    from coldbrew.capacity.gcf_schedule import GcfTarget, desired_jobs, plan_jobs
+
+    target = GcfTarget(*TARGET_ARGS)
+    first = desired_jobs(_schedule({"00:00": 1, "08:30": 4}), target)
+    assert [j.name.rsplit("/", 1)[-1] for j in first] == [
+        "coldbrew-embed-0000",
+        "coldbrew-embed-0830",
+    ]
+    assert [j.cron for j in first] == ["0 0 * * *", "30 8 * * *"]
+    assert [c.action for c in plan_jobs(first, (), target.prefix)] == ["create", "create"]
+    assert plan_jobs(first, first, target.prefix) == ()
+
+    changed = desired_jobs(_schedule({"00:00": 1, "08:30": 5}), target)
+    calls = plan_jobs(changed, first, target.prefix)
+    assert [(c.action, c.job.name) for c in calls] == [("update", first[1].name)]
+    assert '"minInstanceCount":5' in calls[0].job.body
+
+    fewer = desired_jobs(_schedule({"00:00": 1}), target)
+    other = replace(first[1], name=f"{target.parent}/jobs/not-ours")
+    calls = plan_jobs(fewer, (*first, other), target.prefix)
+    assert [(c.action, c.job.name) for c in calls] == [("delete", first[1].name)]
+
+
+def test_a_target_refuses_a_bad_function_name_or_service_account() -> None:
+    from coldbrew.capacity.gcf_schedule import GcfTarget
+
+    with pytest.raises(ConfigurationError, match="--function-name"):
+        GcfTarget("my-project", "europe-west1", "1---2---pool3", "sa@x.iam.gserviceaccount.com")
+    with pytest.raises(ConfigurationError, match="--scheduler-service-account"):
+        GcfTarget("my-project", "europe-west1", "embed", "")
+
+
+def test_idle_min_instances_bill_at_the_idle_rate_and_serving_at_the_serving_rate() -> None:
+    from coldbrew.capacity.gcf_pricing import TIER1, GcfInstance, block_cost
+
+    instance = GcfInstance(cpu=1.0, memory_mb=1024)
+    idle = block_cost(seconds=3600, load=0.0, rate_per_s=0.0, min_instances=2, instance=instance)
+    assert idle.idle == pytest.approx(2 * 3600 * (TIER1.idle_vcpu_s + TIER1.idle_gib_s))
+    assert idle.serving == 0 and idle.requests == 0
+
+    busy = block_cost(seconds=3600, load=0.5, rate_per_s=10.0, min_instances=2, instance=instance)
+    assert busy.serving == pytest.approx(1800 * (TIER1.serving_vcpu_s + TIER1.serving_gib_s))
+    assert busy.idle == pytest.approx((7200 - 1800) * (TIER1.idle_vcpu_s + TIER1.idle_gib_s))
+    assert busy.requests == pytest.approx(36_000 * 0.40e-6)
+    # No min instances: idle instances cost nothing under request-based billing.
+    none = block_cost(seconds=3600, load=0.5, rate_per_s=10.0, min_instances=0, instance=instance)
+    assert none.idle == 0 and none.serving == busy.serving

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from coldbrew import config
+from coldbrew.cli.tune_gcf import apply_to_gcf, print_gcf_cost, tune_gcf_options
 from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
 
@@ -242,8 +243,10 @@ def _apply(console: Console, schedule_path: Path, region: str | None) -> None:
     default=None,
     envvar=config.TUNE_REGION,
     show_envvar=True,
-    help="AWS region for --apply [default: AWS_REGION / AWS_DEFAULT_REGION].",
+    help="AWS region for --apply [default: AWS_REGION / AWS_DEFAULT_REGION]; "
+    "gcf: the function's region.",
 )
+@tune_gcf_options
 def command(
     trace: Path,
     function: str | None,
@@ -262,6 +265,8 @@ def command(
     function_name: str | None,
     alias: str,
     region: str | None,
+    platform: str,
+    **gcf_settings: Any,
 ) -> None:
     """Forecast TRACE's next day, choose provisioned concurrency per block, write the schedule.
 
@@ -279,6 +284,12 @@ def command(
     With --apply, the scalable target is registered and one scheduled
     action per block is put (stale coldbrew-* actions deleted), after the
     calls are printed.
+
+    \b
+    --platform gcf prices the levels as Cloud Functions min instances, and
+    --apply there puts one Cloud Scheduler job per block that sets the
+    function's min instance count at the block's start (--function-name,
+    --project, --region, --scheduler-service-account).
     """
     from rich.console import Console
 
@@ -355,7 +366,15 @@ def command(
     actions = ", ".join(f"{b.start}->{b.min_capacity}" for b in schedule.blocks)
     _plain(console, f"{len(schedule.blocks)} scheduled actions (UTC): {actions}")
     _plain(console, f"schedule: {path}")
-    if apply_:
+    if platform == "gcf":
+
+        def say(line: str) -> None:
+            _plain(console, line)
+
+        print_gcf_cost(say, tuning, gcf_settings["gcf_cpu"])
+        if apply_:
+            apply_to_gcf(say, path, function=function_name, region=region, settings=gcf_settings)
+    elif apply_:
         _apply(console, path, region)
 
 

@@ -90,8 +90,10 @@ def memory_mb_of(text: str) -> int | None:
     return None
 
 
-def deploy_error(error: Exception, doing: str) -> DeployError:
-    """A Google API error as one line that names the fix."""
+def deploy_error(
+    error: Exception, doing: str, fixes_by_code: Mapping[int, str] | None = None
+) -> DeployError:
+    """A Google API error as one line that names the fix (``fixes_by_code`` first)."""
     code = getattr(error, "code", None)
     message = " ".join(str(getattr(error, "message", error)).split())
     fixes = {
@@ -105,19 +107,20 @@ def deploy_error(error: Exception, doing: str) -> DeployError:
         409: "another operation is running on the function: wait for it and deploy again",
         429: "quota exceeded: wait a minute and deploy again, or raise the quota",
     }
+    fixes.update(fixes_by_code or {})
     fix = fixes.get(code if isinstance(code, int) else -1, "see the message; deploy again")
     return DeployError(f"Cloud Functions {doing} failed ({code}): {message}: {fix}")
 
 
 @contextmanager
-def api_errors(doing: str) -> Iterator[None]:
+def api_errors(doing: str, fixes_by_code: Mapping[int, str] | None = None) -> Iterator[None]:
     """Turn Google API errors raised inside into :func:`deploy_error`."""
     from google.api_core import exceptions
 
     try:
         yield
     except exceptions.GoogleAPIError as error:
-        raise deploy_error(error, doing) from None
+        raise deploy_error(error, doing, fixes_by_code) from None
 
 
 class GoogleGcf:
