@@ -202,3 +202,39 @@ def test_idle_min_instances_bill_at_the_idle_rate_and_serving_at_the_serving_rat
     # No min instances: idle instances cost nothing under request-based billing.
     none = block_cost(seconds=3600, load=0.5, rate_per_s=10.0, min_instances=0, instance=instance)
     assert none.idle == 0 and none.serving == busy.serving
+
+
+def test_a_cloud_functions_deployment_gives_its_spec_and_a_lambda_one_is_refused() -> None:
+    from coldbrew.deployment.description import Deployment
+
+    common: dict[str, Any] = {"artifact": "dist/x.zip", "python": "3.13", "arch": "x86_64"}
+    deployment = Deployment(
+        target="gcf",
+        memory_mb=2048,
+        timeout_s=120,
+        function_name="embed",
+        cpu=2.0,
+        instance_concurrency=8,
+        min_instances=1,
+        max_instances=20,
+        cold_start="min-instances",
+        auth="NONE",
+        ingress="ALLOW_INTERNAL_ONLY",
+        env={"A": "1"},
+        **common,
+    )
+    spec = GcfFunctionSpec.from_deployment(
+        deployment, project="my-project", region="europe-west1", source_sha256=SHA
+    )
+    assert (spec.name, spec.memory_mb, spec.timeout_s, spec.cpu) == ("embed", 2048, 120, 2.0)
+    assert (spec.concurrency, spec.min_instances, spec.max_instances) == (8, 1, 20)
+    assert spec.allow_unauthenticated and spec.ingress == "ALLOW_INTERNAL_ONLY"
+    assert spec.runtime == "python313" and spec.environment == {"A": "1", "THREADS": "8"}
+
+    lam = Deployment(
+        target="aws-lambda", memory_mb=1024, timeout_s=30, function_name="embed", **common
+    )
+    with pytest.raises(ConfigurationError, match="aws-lambda deployment cannot be deployed"):
+        GcfFunctionSpec.from_deployment(
+            lam, project="my-project", region="europe-west1", source_sha256=SHA
+        )

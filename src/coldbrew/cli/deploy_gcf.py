@@ -1,7 +1,9 @@
 """``coldbrew deploy --platform gcf``: the options and the run, beside the Lambda path.
 
 :func:`gcf_options` adds the Cloud Functions flags to ``coldbrew deploy``;
-:func:`deploy_to_gcf` plans (:mod:`coldbrew.deploy.gcf_plan`) from what the
+:func:`deploy_to_gcf` describes the deployment once
+(:class:`~coldbrew.deployment.description.Deployment`, validated against Cloud
+Functions' limits), plans (:mod:`coldbrew.deploy.gcf_plan`) from what the
 service reports and makes the calls (:mod:`coldbrew.deploy.gcf_execute`)
 through Google's own clients (:mod:`coldbrew.deploy.gcf_client`), printing
 each call, the operations' progress and the function's URL.
@@ -18,6 +20,21 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 ENV_PREFIX = "COLDBREW_DEPLOY_GCF_"
+#: The description's fields as this command's flags, for its refusals.
+SETTING_NAMES = {
+    "function_name": "--name",
+    "memory_mb": "--memory",
+    "timeout_s": "--timeout",
+    "cpu": "--cpu",
+    "min_instances": "--min-instances",
+    "max_instances": "--max-instances",
+    "instance_concurrency": "--concurrency",
+    "auth": "--allow-unauthenticated",
+    "ingress": "--ingress",
+    "env": "--env",
+    "python": "the artifact's python (its build report)",
+    "arch": "the artifact's arch (its build report)",
+}
 
 
 def gcf_options(command: F) -> F:
@@ -131,6 +148,7 @@ def deploy_to_gcf(
     from coldbrew.deploy.gcf_execute import execute_gcf
     from coldbrew.deploy.gcf_plan import plan_gcf_deploy
     from coldbrew.deploy.gcf_spec import GcfFunctionSpec
+    from coldbrew.deployment.description import Deployment
     from coldbrew.errors import ConfigurationError
 
     project = settings["gcf_project"]
@@ -143,21 +161,30 @@ def deploy_to_gcf(
     console = Console(highlight=False)
     artifact = locate_artifact(artifact)
     report, sha256 = read_build(artifact)
-    spec = GcfFunctionSpec(
-        project=str(project),
-        region=str(region),
-        name=name or default_function_name(report).lower().replace("_", "-")[:63],
-        source_sha256=sha256,
+    name = name or default_function_name(report).lower().replace("_", "-")[:63]
+    deployment = Deployment(
+        target="gcf",
+        artifact=str(artifact),
+        python=str(report["python"]),
+        arch=str(report["arch"]),
         memory_mb=memory_mb,
-        cpu=settings["gcf_cpu"],
         timeout_s=timeout_s,
-        concurrency=settings["gcf_concurrency"],
+        function_name=name,
+        cpu=settings["gcf_cpu"],
         min_instances=settings["gcf_min_instances"],
         max_instances=settings["gcf_max_instances"],
+        instance_concurrency=settings["gcf_concurrency"],
+        cold_start="min-instances" if settings["gcf_min_instances"] else "none",
+        auth="NONE" if settings["gcf_allow_unauthenticated"] else "IAM",
         ingress=str(settings["gcf_ingress"]).upper(),
-        allow_unauthenticated=settings["gcf_allow_unauthenticated"],
         env=env,
-        python=str(report["python"]),
+        setting_names=SETTING_NAMES,
+    )
+    spec = GcfFunctionSpec.from_deployment(
+        deployment,
+        project=str(project),
+        region=str(region),
+        source_sha256=sha256,
         entry_point=settings["gcf_entry_point"],
     )
 

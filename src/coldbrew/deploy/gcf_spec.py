@@ -22,13 +22,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from coldbrew.deployment import gcf
 from coldbrew.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from coldbrew.deployment.description import Deployment
+
 #: The label holding the deployed source's sha256 (label values stop at 63 characters).
 SOURCE_LABEL = "coldbrew-source-sha256"
 _LABEL_VALUE_CHARS = 63
+DEFAULT_CPU = 1.0
+DEFAULT_MAX_INSTANCES = 10
 _NAME = re.compile(gcf.FUNCTION_NAME_PATTERN)
 _PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 _REGION = re.compile(r"[a-z]+-[a-z]+[0-9]")
@@ -50,11 +56,11 @@ class GcfFunctionSpec:
     name: str
     source_sha256: str
     memory_mb: int = 1024
-    cpu: float = 1.0
+    cpu: float = DEFAULT_CPU
     timeout_s: int = 60
     concurrency: int = 1
     min_instances: int = 0
-    max_instances: int = 10
+    max_instances: int = DEFAULT_MAX_INSTANCES
     ingress: str = "ALLOW_ALL"
     allow_unauthenticated: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
@@ -66,6 +72,49 @@ class GcfFunctionSpec:
         problems = _problems(self)
         if problems:
             raise ConfigurationError("Cloud Functions settings: " + "; ".join(problems))
+
+    @classmethod
+    def from_deployment(
+        cls,
+        deployment: Deployment,
+        *,
+        project: str,
+        region: str,
+        source_sha256: str,
+        entry_point: str = "handle",
+    ) -> GcfFunctionSpec:
+        """The spec of a (valid) Cloud Functions :class:`Deployment`, where to put it and what.
+
+        Unset Cloud Functions fields take this spec's defaults; ``auth="NONE"``
+        allows unauthenticated invocation.
+        """
+        if deployment.target != "gcf":
+            raise ConfigurationError(
+                f"a {deployment.target} deployment cannot be deployed to Cloud Functions"
+            )
+        if not deployment.function_name:
+            raise ConfigurationError("a Cloud Functions deployment needs a function name")
+        return cls(
+            project=project,
+            region=region,
+            name=deployment.function_name,
+            source_sha256=source_sha256,
+            memory_mb=deployment.memory_mb,
+            cpu=deployment.cpu if deployment.cpu is not None else DEFAULT_CPU,
+            timeout_s=deployment.timeout_s,
+            concurrency=deployment.instance_concurrency or 1,
+            min_instances=deployment.min_instances or 0,
+            max_instances=(
+                deployment.max_instances
+                if deployment.max_instances is not None
+                else DEFAULT_MAX_INSTANCES
+            ),
+            ingress=deployment.ingress,
+            allow_unauthenticated=deployment.auth == "NONE",
+            env=deployment.env,
+            python=deployment.python,
+            entry_point=entry_point,
+        )
 
     @property
     def parent(self) -> str:
