@@ -12,6 +12,9 @@ ARTIFACT := dist/$(MODEL)-py$(subst .,,$(TARGET_PYTHON))-$(ARCH).zip
 # torch is installed first and pinned: letting pip choose it pulls a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 EXTRAS := runtime,model,infra,dev,bench,capacity,deploy
+# SAM CLI for tests/synth/test_sam.py, in its own virtualenv: it pins many packages .venv must not share.
+SAM_VENV := .venv-sam
+SAM_VERSION ?= 1.170.0
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -37,6 +40,12 @@ constraints: $(BIN)/.installed
 	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable \
 	  | sed -E 's/^([A-Za-z0-9_.-]+==[^+]+)\+.*$$/\1/'; } > constraints.txt.tmp
 	mv constraints.txt.tmp constraints.txt
+
+# About 1.5 minutes and 340 MB, once per SAM_VERSION (the stamp names it).
+$(SAM_VENV)/bin/.installed-$(SAM_VERSION):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -67,7 +76,7 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-test: $(BIN)/.installed node_modules/.installed
+test: $(BIN)/.installed node_modules/.installed $(SAM_VENV)/bin/.installed-$(SAM_VERSION)
 	$(MAKE) --no-print-directory model
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest

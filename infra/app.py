@@ -18,6 +18,9 @@ from coldbrew.errors import ConfigurationError
 from infra.settings import DeploymentSettings
 from infra.stacks import ColdbrewStack
 
+#: The context key of ``cx_api``'s ASSET_RESOURCE_METADATA_ENABLED_CONTEXT (not exported to Python).
+ASSET_METADATA_CONTEXT = "aws:cdk:enable-asset-metadata"
+
 
 def build_app(
     context: Mapping[str, object] | None = None, *, outdir: str | None = None
@@ -28,7 +31,11 @@ def build_app(
     it to build the app in-process. Raises
     :class:`~coldbrew.errors.ConfigurationError` for bad ``coldbrew:`` context.
     """
-    app = App(context=dict(context) if context is not None else None, outdir=outdir)
+    # CDK's asset metadata (aws:asset:path) is how SAM CLI finds the artifact in
+    # cdk.out; the CDK CLI turns it on, so on by default whoever synthesizes
+    # (context from the CLI, e.g. --no-asset-metadata, still overrides it).
+    defaults = {ASSET_METADATA_CONTEXT: True}
+    app = App(context={**defaults, **(context or {})}, outdir=outdir)
     settings = DeploymentSettings.from_context(app.node.get_all_context())
     stack = ColdbrewStack(app, settings.stack_name, settings=settings)
     # cdk-nag AwsSolutions findings make synth fail; the justified exceptions
