@@ -149,3 +149,27 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_failed_operation_is_one_line_naming_the_fix(
+    fake: FakeGoogleCloud, tmp_path: Path
+) -> None:
+    fake.fail_next_operation(3, "Build failed: could not find main.py")
+    code, out = _deploy(fake, _artifact(tmp_path / "dist"))
+    assert code == 1
+    error = [line for line in out.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1, out
+    assert "create_function failed (400)" in error[0]
+    assert "Build failed: could not find main.py" in error[0] and "fix the setting" in error[0]
+    assert "Traceback" not in out
+
+
+def test_dry_run_reads_and_prints_the_calls_only(fake: FakeGoogleCloud, tmp_path: Path) -> None:
+    artifact = _artifact(tmp_path / "dist")
+    assert _deploy(fake, artifact)[0] == 0
+    writes = len(fake.writes())
+    code, out = _deploy(fake, artifact, "--memory", "512", "--dry-run")
+    assert code == 0, out
+    assert len(fake.writes()) == writes
+    assert "would call: functions update_function" in out
+    assert "update_mask=service_config.available_memory " in out

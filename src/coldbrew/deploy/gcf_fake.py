@@ -78,6 +78,7 @@ class FakeGoogleCloud:
         self.update_masks: list[list[str]] = []
         self._operations: dict[str, list[Any]] = {}
         self._failures: dict[str, GoogleApiError] = {}
+        self._operation_failure: dict[str, Any] | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -105,6 +106,13 @@ class FakeGoogleCloud:
     def fail_next(self, operation: str, code: int, status: str, message: str) -> None:
         """Answer the next ``operation`` (``create_function``, ``create_job``...) with an error."""
         self._failures[operation] = GoogleApiError(code, status, message)
+
+    def fail_next_operation(self, code: int, message: str) -> None:
+        """End the next function operation with an error (a failed build, say), not a result.
+
+        ``code`` is the ``google.rpc.Code`` number (3: INVALID_ARGUMENT, 9: FAILED_PRECONDITION).
+        """
+        self._operation_failure = {"code": code, "message": message}
 
     def writes(self) -> list[tuple[str, str]]:
         """Every request but reads (``GET``), in order."""
@@ -209,7 +217,8 @@ class FakeGoogleCloud:
 
     def _operation(self, parent: str, function: Mapping[str, Any]) -> Any:
         name = f"{parent}/operations/operation-{next(self._ids)}"
-        self._operations[name] = [self.polls, function]
+        self._operations[name] = [self.polls, function, self._operation_failure]
+        self._operation_failure = None
         return {"name": name, "done": False}
 
     def _get_operation(self, name: str, query: Mapping[str, str], body: Any) -> Any:
@@ -219,6 +228,8 @@ class FakeGoogleCloud:
         state[0] -= 1
         if state[0] > 0:
             return {"name": name, "done": False}
+        if state[2] is not None:
+            return {"name": name, "done": True, "error": state[2]}
         return {"name": name, "done": True, "response": {"@type": _FUNCTION_TYPE, **state[1]}}
 
     def _get_iam(self, service: str, query: Mapping[str, str], body: Any) -> Any:
