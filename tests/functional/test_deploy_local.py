@@ -179,12 +179,16 @@ def test_executor_deploys_function_version_alias_url_and_schedule(
     artifact = _stub_artifact(tmp_path / "one")
     clients = _clients(aws)
     schedule = _schedule("embed", memory_mb=2048)  # tuned at the function's memory size
-    spec = _spec(aws, artifact, url_auth="NONE", schedule=schedule, memory_mb=2048)
+    spec = _spec(
+        aws, artifact, url_auth="NONE", reserved_concurrency=7, schedule=schedule, memory_mb=2048
+    )
     _, result = _deploy(spec, clients)
     assert result.version == "1"
     lam = aws["lambda"]
     fn = lam.get_function(FunctionName="embed")["Configuration"]
     assert fn["CodeSha256"] == spec.code_sha256 and fn["MemorySize"] == 2048
+    reserved = lam.get_function_concurrency(FunctionName="embed")
+    assert reserved["ReservedConcurrentExecutions"] == 7  # the public URL's spend is bounded
     assert fn["Runtime"] == "python3.12" and fn["Handler"] == "lambda_function.handler"
     versions = [
         v["Version"] for v in lam.list_versions_by_function(FunctionName="embed")["Versions"]
@@ -507,7 +511,7 @@ def test_deploy_local_serves_real_minilm_embeddings(runtime_312: None, tmp_path:
             )
         )
         artifact = Path(built.artifact)
-    run = _Deploying(artifact, "--url-auth", "NONE")
+    run = _Deploying(artifact, "--url-auth", "NONE", "--reserved-concurrency", "4")
     try:
         run.wait_for(r"lambda add_permission .*InvokeFunctionUrl")
         url = run.wait_for(r"^Serving coldbrew-minilm-l6-v2:live .* at (http://\S+/)").group(1)

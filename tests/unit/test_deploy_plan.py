@@ -26,6 +26,7 @@ from coldbrew.deploy.observe import observe
 from coldbrew.deploy.observed_state import AliasState, FunctionState, ObservedState, UrlState
 from coldbrew.deploy.plan import URL_INVOKE_PERMISSION_SID, URL_PERMISSION_SID, plan_deploy
 from coldbrew.deploy.spec import KEY_PREFIX, DeploySpec, code_sha256
+from coldbrew.deployment.description import DeploymentError
 from coldbrew.errors import ConfigurationError, DeployError
 
 SHA = "ab" * 32
@@ -196,7 +197,7 @@ def test_a_function_still_updating_is_waited_for_first() -> None:
 
 
 def test_a_public_url_gets_both_permissions_and_loses_them_when_private() -> None:
-    public = plan_deploy(_spec(url_auth="NONE"), ObservedState())
+    public = plan_deploy(_spec(url_auth="NONE", reserved_concurrency=10), ObservedState())
     grants = [c.params for c in public.calls if c.operation == "add_permission"]
     assert [g["StatementId"] for g in grants] == [URL_PERMISSION_SID, URL_INVOKE_PERMISSION_SID]
     assert grants[0]["Action"] == "lambda:InvokeFunctionUrl"
@@ -205,7 +206,7 @@ def test_a_public_url_gets_both_permissions_and_loses_them_when_private() -> Non
     assert all(g["Principal"] == "*" and g["Qualifier"] == "live" for g in grants)
 
     spec = _spec()  # AWS_IAM again
-    was_public = _deployed(_spec(url_auth="NONE"))
+    was_public = _deployed(_spec(url_auth="NONE", reserved_concurrency=10))
     was_public = ObservedState(
         **{
             **was_public.__dict__,
@@ -351,7 +352,10 @@ class FakeLambda:
     # reads
     def get_function(self, **kw: Any) -> Mapping[str, Any]:
         fn = self._fn(kw["FunctionName"])
-        return {"Configuration": copy.deepcopy(self._at(fn, kw.get("Qualifier")))}
+        found: dict[str, Any] = {"Configuration": copy.deepcopy(self._at(fn, kw.get("Qualifier")))}
+        if fn.get("reserved") is not None:  # as Lambda's GetFunction reports it
+            found["Concurrency"] = {"ReservedConcurrentExecutions": fn["reserved"]}
+        return found
 
     def get_function_configuration(self, **kw: Any) -> Mapping[str, Any]:
         fn = self._fn(kw["FunctionName"])
@@ -451,6 +455,11 @@ class FakeLambda:
         policy.append(kw["StatementId"])
         return {}
 
+    def put_function_concurrency(self, **kw: Any) -> Mapping[str, Any]:
+        self._record("put_function_concurrency")
+        self._fn(kw["FunctionName"])["reserved"] = kw["ReservedConcurrentExecutions"]
+        return {"ReservedConcurrentExecutions": kw["ReservedConcurrentExecutions"]}
+
     def remove_permission(self, **kw: Any) -> Mapping[str, Any]:
         self._record("remove_permission")
         self._fn(kw["FunctionName"])["policy"][kw["Qualifier"]].remove(kw["StatementId"])
@@ -519,7 +528,7 @@ def _deploy(spec: DeploySpec, clients: DeployClients, clock: FakeClock) -> Any:
 def test_execute_then_redeploy_round_trips_to_no_calls(tmp_path: Path) -> None:
     clients, lambda_, s3 = _clients()
     path, sha = _artifact(tmp_path / "a.zip", b"first zip")
-    spec = _spec(artifact=str(path), sha256=sha, url_auth="NONE")
+    spec = _spec(artifact=str(path), sha256=sha, url_auth="NONE", reserved_concurrency=10)
     clock = FakeClock()
     lines: list[str] = []
     plan = plan_deploy(spec, observe(spec, clients))
@@ -527,7 +536,7 @@ def test_execute_then_redeploy_round_trips_to_no_calls(tmp_path: Path) -> None:
     assert result.version == "1" and result.url == "https://embed.url/"
     assert clock.sleeps == [1.0]  # create_function left it Pending for one read
     assert [line.split(" ")[1] for line in lines] == _ops(plan.calls)
-    assert "<version>" not in lines[5] and '"FunctionVersion": "1"' in lines[5]
+    assert "<version>" not in lines[6] and '"FunctionVersion": "1"' in lines[6]
     fn = lambda_.functions["embed"]
     assert fn["aliases"] == {"live": "1"} and fn["latest"]["State"] == "Active"
     assert fn["policy"]["live"] == [URL_PERMISSION_SID, URL_INVOKE_PERMISSION_SID]
@@ -539,7 +548,9 @@ def test_execute_then_redeploy_round_trips_to_no_calls(tmp_path: Path) -> None:
 
     path, sha = _artifact(tmp_path / "b.zip", b"second zip")
     changed, result = _deploy(
-        _spec(artifact=str(path), sha256=sha, url_auth="NONE"), clients, clock
+        _spec(artifact=str(path), sha256=sha, url_auth="NONE", reserved_concurrency=10),
+        clients,
+        clock,
     )
     assert _ops(changed.calls) == [
         "upload_file",
@@ -634,3 +645,36 @@ def test_not_found_is_recognised_by_the_error_code_only() -> None:
     assert is_not_found(AwsError("404"))
     assert not is_not_found(AwsError("AccessDenied"))
     assert not is_not_found(ValueError("404"))
+
+
+# --- reserved concurrency: what bounds a public URL's spend ---------------------------
+
+
+def test_a_public_url_without_reserved_concurrency_is_refused_naming_the_flag() -> None:
+    with pytest.raises(
+        DeploymentError, match=r"--reserved-concurrency is required with --url-auth"
+    ):
+        _spec(url_auth="NONE")
+    assert _spec(url_auth="NONE", reserved_concurrency=5).reserved_concurrency == 5
+    assert _spec().reserved_concurrency is None  # a private URL needs none
+
+
+def test_reserved_concurrency_is_put_before_the_url_and_only_when_it_differs() -> None:
+    spec = _spec(url_auth="NONE", reserved_concurrency=10)
+    ops = _ops(plan_deploy(spec, ObservedState()).calls)
+    assert ops.index("put_function_concurrency") < ops.index("create_function_url_config")
+    reservation = next(
+        c for c in plan_deploy(spec, ObservedState()).calls
+        if c.operation == "put_function_concurrency"
+    )  # fmt: skip
+    assert reservation.params == {"FunctionName": "embed", "ReservedConcurrentExecutions": 10}
+    deployed = _deployed(spec)
+    same = _ops(
+        plan_deploy(spec, ObservedState(**{**deployed.__dict__, "reserved_concurrency": 10})).calls
+    )
+    assert "put_function_concurrency" not in same
+    other = _ops(
+        plan_deploy(spec, ObservedState(**{**deployed.__dict__, "reserved_concurrency": 3})).calls
+    )
+    assert other.count("put_function_concurrency") == 1
+    assert [op for op in other if op != "put_function_concurrency"] == same

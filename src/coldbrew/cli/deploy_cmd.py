@@ -153,6 +153,15 @@ LOCAL_REGION = "us-east-1"
     help="A fixed provisioned-concurrency level on the alias (instead of --schedule).",
 )
 @click.option(
+    "--reserved-concurrency",
+    type=click.IntRange(0),
+    default=None,
+    envvar=config.DEPLOY_RESERVED_CONCURRENCY,
+    show_envvar=True,
+    help="The function's reserved concurrency: the most requests at once it may take. "
+    "Required with --url-auth NONE, where it is what bounds a public URL's spend.",
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     envvar=config.DEPLOY_DRY_RUN,
@@ -198,6 +207,7 @@ def command(
     env_pairs: tuple[str, ...],
     schedule_path: Path | None,
     provisioned: int | None,
+    reserved_concurrency: int | None,
     dry_run: bool,
     moto_port: int,
     host: str,
@@ -282,6 +292,7 @@ def command(
             description=f"coldbrew: {artifact.name}",
             schedule=schedule,
             provisioned_concurrency=provisioned,
+            reserved_concurrency=reserved_concurrency,
             create_bucket=create_bucket,
         )
 

@@ -53,6 +53,7 @@ def observe(spec: DeploySpec, clients: DeployClients) -> ObservedState:
             bucket_exists=bucket_exists, object_sha256=object_sha256, scheduled_actions=actions
         )
     configuration = found["Configuration"]
+    reserved = (found.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
     function = FunctionState(
         code_sha256=str(configuration.get("CodeSha256", "")),
         settings=FunctionSettings.from_configuration(configuration),
@@ -87,4 +88,5 @@ def observe(spec: DeploySpec, clients: DeployClients) -> ObservedState:
         url=url,
         permission_sids=sids,
         scheduled_actions=actions,
+        reserved_concurrency=None if reserved is None else int(reserved),
     )

@@ -50,5 +50,7 @@ class ObservedState:
     url: UrlState | None = None
     #: Statement ids in the alias's resource policy.
     permission_sids: frozenset[str] = frozenset()
+    #: The function's reserved concurrency; None when it has none.
+    reserved_concurrency: int | None = None
     #: Names of the scheduled actions on the alias's scalable target (for a schedule).
     scheduled_actions: tuple[str, ...] = ()

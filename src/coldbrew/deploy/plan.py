@@ -30,6 +30,8 @@ refused before anything changes. What to deploy is a
    other bytes) and ``create_alias``/``update_alias`` onto it, unless the
    alias is already on a version with this code and configuration: an
    unchanged re-deploy publishes nothing.
+   Then ``put_function_concurrency`` when ``--reserved-concurrency`` differs
+   from the function's (a public URL requires one: it bounds the URL's spend).
 4. ``create_function_url_config`` / ``update_function_url_config`` on the
    alias; for ``AuthType NONE`` the two public permissions a function URL
    needs (``lambda:InvokeFunctionUrl`` and ``lambda:InvokeFunction`` via the
@@ -61,6 +63,7 @@ def plan_deploy(spec: DeploySpec, observed: ObservedState) -> DeployPlan:
     notes: list[str] = []
     _plan_upload(spec, observed, calls, notes)
     _plan_function(spec, observed, calls, notes)
+    _plan_reservation(spec, observed, calls, notes)
     _plan_version(spec, observed, calls, notes)
     _plan_url(spec, observed, calls, notes)
     _plan_capacity(spec, observed, calls, notes)
@@ -156,6 +159,25 @@ def _plan_function(
         calls.append(wait)
     else:
         notes.append(f"{name} configuration unchanged: no configuration update")
+
+
+def _plan_reservation(
+    spec: DeploySpec, observed: ObservedState, calls: list[DeployCall], notes: list[str]
+) -> None:
+    # Before the URL: a public URL must never be live without the bound on its spend.
+    wanted = spec.reserved_concurrency
+    if wanted is None:
+        return
+    if observed.function is not None and observed.reserved_concurrency == wanted:
+        notes.append(f"reserved concurrency is {wanted} already")
+        return
+    calls.append(
+        _lambda(
+            "put_function_concurrency",
+            FunctionName=spec.function_name,
+            ReservedConcurrentExecutions=wanted,
+        )
+    )
 
 
 def _plan_version(

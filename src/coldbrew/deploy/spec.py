@@ -47,6 +47,7 @@ CLI_SETTING_NAMES = {
     "auth": "--url-auth",
     "schedule": "--schedule",
     "provisioned": "--provisioned",
+    "reserved_concurrency": "--reserved-concurrency",
 }
 
 
@@ -133,6 +134,9 @@ class DeploySpec:
     description: str = ""
     schedule: Schedule | None = None
     provisioned_concurrency: int | None = None
+    #: The function's reserved concurrency (None: leave what the function has). A public
+    #: URL (``url_auth="NONE"``) requires it: it is what bounds the URL's spend.
+    reserved_concurrency: int | None = None
     #: Create the bucket when it is missing (``--local``); otherwise a missing bucket is an error.
     create_bucket: bool = False
     #: The validated description (set on creation).
@@ -177,8 +181,7 @@ class DeploySpec:
             alias=self.alias,
             auth=self.url_auth,
             env=self.env,
-            # `coldbrew deploy` cannot reserve concurrency yet; `cdk deploy` can.
-            public_needs_reservation=False,
+            reserved_concurrency=self.reserved_concurrency,
             setting_names=CLI_SETTING_NAMES,
         )
 
