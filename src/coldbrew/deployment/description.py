@@ -114,7 +114,8 @@ class Deployment:
     env: Mapping[str, str] = field(default_factory=dict)
     public_needs_reservation: bool = True
     """Refuse a public Lambda URL without reserved concurrency (what bounds its spend).
-    ``coldbrew deploy`` cannot set a reservation yet, so it passes ``False``."""
+    False only where the caller has already reported a refused reservation (the CDK
+    settings, so the one problem is not reported twice)."""
     setting_names: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
