@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import functions_framework
 import numpy as np
 import pytest
 
@@ -25,8 +26,6 @@ from coldbrew.platforms.gcf import GcfAdapter, request_id_of
 from coldbrew.runtime.model_info import ModelInfo
 from coldbrew.runtime.service import EmbeddingService
 from contract_cases import CASES, ContractCase
-
-functions_framework = pytest.importorskip("functions_framework")
 
 REQUEST_ID = "req-parity-1"
 _FIXTURE_MODULE = "coldbrew_gcf_parity_fixture"
