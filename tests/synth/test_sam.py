@@ -5,14 +5,13 @@ before they read anything; what they do first, without one, is tested here:
 ``sam validate --lint`` accepts the template, SAM's own function provider
 resolves the function's code (from CDK's ``aws:asset:path`` metadata) to the
 artifact's bytes in the cloud assembly, and the events ``sam local
-generate-event`` writes are served by the handler's adapter. SAM CLI lives in
+generate-event`` writes are parsed by the handler's adapter. SAM CLI lives in
 its own virtualenv, ``.venv-sam`` (``make test`` installs it), because it pins
 many packages the project's ``.venv`` must not share.
 """
 
 from __future__ import annotations
 
-import array
 import functools
 import hashlib
 import json
@@ -25,10 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from coldbrew.config import RuntimeConfig
 from coldbrew.platforms.aws_lambda import LambdaAdapter
-from coldbrew.runtime.model_info import ModelInfo
-from coldbrew.runtime.service import EmbeddingService
+from coldbrew.runtime.contract import EmbedRequest, Limits, Request, Response
 
 if TYPE_CHECKING:
     from conftest import Matrix, Synth
@@ -166,13 +163,25 @@ def test_sam_finds_no_api_to_start_the_function_url_is_served_by_coldbrew_serve(
     assert resolved(default_synth)["routes"] == []
 
 
-class FakeEmbedder:
-    """Two-dimensional unit vectors; the adapter and service around it are the real ones."""
+class RecordingService:
+    """The service side of the real adapter: records each request it is handed."""
 
-    info = ModelInfo(name="fake", version="1", dimensions=2, max_tokens=8)
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
 
-    def embed(self, texts: Sequence[str]) -> list[array.array[float]]:
-        return [array.array("d", (1.0, 0.0) if len(t) % 2 else (0.0, 1.0)) for t in texts]
+    def handle(self, request: Request) -> Response:
+        self.requests.append(request)
+        return Response(200, {"path": request.path})
+
+    def embed_payload(self, payload: object) -> Response:
+        raise AssertionError("a payload-2.0 event must not be taken for a direct invocation")
+
+    def embed(self, request: EmbedRequest) -> Response:
+        raise AssertionError("a payload-2.0 event must not be taken for an SQS batch")
+
+    @property
+    def limits(self) -> Limits:
+        raise AssertionError("a payload-2.0 event must not be taken for an SQS batch")
 
 
 def generated_event(tmp_path: Path, *args: str) -> dict[str, Any]:
@@ -183,32 +192,29 @@ def generated_event(tmp_path: Path, *args: str) -> dict[str, Any]:
     return event
 
 
-@pytest.fixture
-def adapter() -> LambdaAdapter:
-    return LambdaAdapter(EmbeddingService(FakeEmbedder(), RuntimeConfig(model_dir=".")))
-
-
 CONTEXT = SimpleNamespace(aws_request_id="sam-1")
 
 
-def test_sam_generated_http_api_events_are_served(tmp_path: Path, adapter: LambdaAdapter) -> None:
-    embed = generated_event(
-        tmp_path, "--method", "POST", "--path", "embed", "--body", '{"inputs": ["ab", "c"]}'
-    )
-    # SAM base64-encodes the body and sends no Content-Type: both must be accepted.
+def test_sam_generated_http_api_events_are_parsed_by_the_lambda_adapter(tmp_path: Path) -> None:
+    service = RecordingService()
+    adapter = LambdaAdapter(service)
+    body = '{"inputs": ["ab", "c"]}'
+    embed = generated_event(tmp_path, "--method", "POST", "--path", "embed", "--body", body)
+    # SAM sends the body in base64 and no Content-Type: both must be accepted.
     assert embed["isBase64Encoded"] is True
     result = adapter(embed, CONTEXT)
     assert result["statusCode"] == 200, result["body"]
-    assert json.loads(result["body"])["embeddings"] == [[0.0, 1.0], [1.0, 0.0]]
+    assert json.loads(result["body"]) == {"path": "/embed"}
 
     health = adapter(generated_event(tmp_path, "--method", "GET", "--path", "health"), CONTEXT)
-    assert health["statusCode"] == 200 and json.loads(health["body"])["status"] == "ok"
+    assert health["statusCode"] == 200, health["body"]
 
-    refused = adapter(
-        generated_event(
-            tmp_path, "--method", "POST", "--path", "embed", "--body", '{"inputs": []}'
-        ),
-        CONTEXT,
+    [post, get] = service.requests
+    assert (post.method, post.path, post.body, post.request_id) == (
+        "POST",
+        "/embed",
+        body.encode(),
+        "sam-1",
     )
-    assert refused["statusCode"] == 400
-    assert json.loads(refused["body"])["error"]["request_id"] == "sam-1"
+    assert post.headers["header1"] == "value1"  # SAM's sample headers, names lowercased
+    assert (get.method, get.path) == ("GET", "/health")
