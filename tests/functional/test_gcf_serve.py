@@ -45,11 +45,11 @@ _CLI = "from coldbrew.cli import main; main()"
 class _Serving:
     """``coldbrew serve --platform gcf`` in a subprocess with its own TMPDIR."""
 
-    def __init__(self, artifact: Path, tmpdir: Path) -> None:
+    def __init__(self, artifact: Path, tmpdir: Path, *extra: str) -> None:
         env = {**os.environ, "TMPDIR": str(tmpdir), "COLDBREW_CACHE_DIR": str(CACHE_DIR)}
         env["COLDBREW_PLATFORM"] = "gcf"  # the flag's environment variable
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _CLI, "serve", str(artifact), "--port", "0"],
+            [sys.executable, "-c", _CLI, "serve", str(artifact), "--port", "0", *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -82,7 +82,7 @@ class _Serving:
 def test_serve_prints_url_and_figures_and_stops_cleanly_on_ctrl_c(
     gcf_zip: Path, tmp_path: Path
 ) -> None:
-    served = _Serving(gcf_zip, tmp_path)
+    served = _Serving(gcf_zip, tmp_path, "--env", "COLDBREW_MAX_INPUTS=3")
     try:
         cold = served.wait_for(r"^INIT_REPORT Cold start: (\d+\.\d\d) ms")
         assert float(cold.group(1)) > 0
@@ -95,6 +95,8 @@ def test_serve_prints_url_and_figures_and_stops_cleanly_on_ctrl_c(
             body = json.loads(reply.read())
         assert body["model"] == "tiny" and len(body["embeddings"][0]) == body["dimensions"]
         served.wait_for(r"^REPORT POST /embed\s+Status: 200\s+Duration: \d+\.\d\d ms$")
+        with urllib.request.urlopen(url + "/health", timeout=30) as reply:
+            assert json.loads(reply.read())["limits"]["max_inputs"] == 3  # --env reached it
         served.proc.send_signal(signal.SIGINT)
         assert served.proc.wait(60) == 0
     finally:

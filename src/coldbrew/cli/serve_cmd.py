@@ -120,6 +120,11 @@ def command(
     build report (NAME.report.json). Each request runs in a sandbox driven by
     AWS's own runtime client: the first in a new sandbox (a cold start, with
     Init Duration in its REPORT), later ones in an idle sandbox when there is one.
+
+    With ``--platform gcf``, ARTIFACT is a Cloud Functions source (zip or
+    directory, ``main.py`` at its root), served by Google's functions-framework
+    in one process of the target Python (--memory, --timeout and
+    --max-concurrency are Lambda's and not used).
     """
     from rich.console import Console
 
@@ -127,7 +132,10 @@ def command(
 
     console = Console(stderr=True, highlight=False)
     if platform == GCF:
-        server = gcf_server(console, artifact, python, cache_dir, runtime_python, host, port)
+        env = parse_env_pairs(env_pairs)
+        server = gcf_server(
+            console, artifact, python, cache_dir, runtime_python, host, port, env=env
+        )
         serve_gcf_until_stopped(console, server)
         return
     if artifact.is_dir():
@@ -257,6 +265,7 @@ def gcf_server(
     host: str,
     port: int,
     *,
+    env: Mapping[str, str] | None = None,
     quiet: bool = False,
 ) -> GcfServer:
     """A functions-framework server for a Cloud Functions ``artifact`` (not started);
@@ -273,7 +282,9 @@ def gcf_server(
         style = next((s for prefix, s in _LINE_STYLES.items() if line.startswith(prefix)), None)
         console.print(line, style=style, markup=False, soft_wrap=True)
 
-    config = GcfServerConfig(artifact, runtime.python, runtime.framework_dir, host=host, port=port)
+    config = GcfServerConfig(
+        artifact, runtime.python, runtime.framework_dir, host=host, port=port, env=env or {}
+    )
     return GcfServer(config, on_log=(lambda line: None) if quiet else show)
 
 
