@@ -80,6 +80,14 @@ def test_source_archive_layout(built: BuildReport) -> None:
     assert "__pycache__/main.cpython-312.pyc" in names
 
 
+def test_bytecode_records_the_buildpacks_source_directory(built: BuildReport) -> None:
+    with zipfile.ZipFile(built.artifact) as zf:
+        pyc = zf.read("coldbrew/runtime/__pycache__/service.cpython-312.pyc")
+    # 16-byte header, then the marshalled code object; its co_filename is a str in it.
+    assert b"/workspace/coldbrew/runtime/service.py" in pyc[16:]
+    assert b"/var/task" not in pyc
+
+
 def test_report_records_platform_sizes_and_verification(built: BuildReport) -> None:
     report = json.loads(report_path(Path(built.artifact)).read_text())
     assert report["platform"] == "gcf"

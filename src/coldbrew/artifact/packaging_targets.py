@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coldbrew.artifact.bytecode import LAMBDA_TASK_ROOT
 from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.deployment.gcf import CLOUD_FUNCTIONS
 from coldbrew.deployment.limits import TargetLimits
@@ -74,7 +75,7 @@ AWS_LAMBDA = PackagingTarget(
     limits=LAMBDA,
     entry_point=Path("handlers/aws/lambda_function.py"),
     rules_file="aws-lambda.toml",
-    code_root="/var/task",
+    code_root=LAMBDA_TASK_ROOT,
     layouts=("auto", "zip", "layer", "image"),
 )
 
