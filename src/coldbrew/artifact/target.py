@@ -5,11 +5,21 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 
+from coldbrew.deployment.aws_lambda import LAMBDA
+from coldbrew.deployment.gcf import CLOUD_FUNCTIONS
 from coldbrew.errors import ConfigurationError
 from coldbrew.interpreters import parse_minor
 
-ARCHES = ("x86_64", "arm64")
-PYTHONS = ("3.11", "3.12", "3.13")
+_LIMITS = (LAMBDA, CLOUD_FUNCTIONS)
+#: Every architecture some platform runs (each platform's own list: coldbrew.deployment).
+ARCHES = tuple(sorted({arch for limits in _LIMITS for arch in limits.arches}, reverse=True))
+#: Every Python some platform runs.
+PYTHONS = tuple(
+    sorted(
+        {python for limits in _LIMITS for python in limits.pythons},
+        key=lambda version: tuple(int(part) for part in version.split(".")),
+    )
+)
 _MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 # Lambda's python3.12+ runs on Amazon Linux 2023 (glibc 2.34). Many wheels are
 # tagged only manylinux_2_28 (onnxruntime for cp312), so list every tag up to it.
@@ -18,7 +28,11 @@ _MANYLINUX = ("manylinux_2_34", "manylinux_2_28", "manylinux_2_17", "manylinux20
 
 @dataclass(frozen=True)
 class Target:
-    """A Lambda runtime: ``Target("3.12", "x86_64")``."""
+    """A Python runtime on a CPU: ``Target("3.12", "x86_64")``.
+
+    Checked here against every platform's; which of them one platform takes is
+    :meth:`coldbrew.artifact.packaging_targets.PackagingTarget.check`'s.
+    """
 
     python: str = "3.12"
     arch: str = "x86_64"
@@ -27,7 +41,7 @@ class Target:
         parse_minor(self.python)
         if self.python not in PYTHONS:
             raise ConfigurationError(
-                f"python {self.python} is not a Lambda runtime coldbrew targets; "
+                f"python {self.python} is not a runtime coldbrew targets; "
                 f"use one of {', '.join(PYTHONS)}"
             )
         if self.arch not in ARCHES:

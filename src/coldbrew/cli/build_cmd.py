@@ -9,7 +9,7 @@ import click
 
 from coldbrew import config
 from coldbrew.artifact.layout_choice import REQUESTS
-from coldbrew.artifact.packaging_targets import PLATFORM_NAMES, packaging_target
+from coldbrew.artifact.packaging_targets import AWS_LAMBDA, GCF, PLATFORM_NAMES, packaging_target
 from coldbrew.artifact.target import ARCHES, PYTHONS, Target
 from coldbrew.cli.options import cache_dir_option
 
@@ -26,7 +26,8 @@ PLATFORM_ENV = "COLDBREW_PLATFORM"
     envvar=PLATFORM_ENV,
     show_envvar=True,
     help="Where the artifact deploys: aws-lambda (a Lambda zip, layer or image) or gcf "
-    "(a Google Cloud Functions 2nd gen source archive: Python 3.12 or 3.13, x86_64).",
+    f"(a Google Cloud Functions 2nd gen source archive: Python {', '.join(GCF.limits.pythons)}; "
+    f"{', '.join(GCF.limits.arches)}).",
 )
 @click.option(
     "--model",
@@ -44,7 +45,8 @@ PLATFORM_ENV = "COLDBREW_PLATFORM"
     metavar="|".join(PYTHONS),
     envvar=config.TARGET_PYTHON,
     show_envvar=True,
-    help="Target Python (Lambda: 3.11-3.13; Cloud Functions: 3.12, 3.13).",
+    help=f"Target Python (Lambda: {', '.join(AWS_LAMBDA.limits.pythons)}; "
+    f"Cloud Functions: {', '.join(GCF.limits.pythons)}).",
 )
 @click.option(
     "--arch",
@@ -53,7 +55,7 @@ PLATFORM_ENV = "COLDBREW_PLATFORM"
     show_default=True,
     envvar=config.TARGET_ARCH,
     show_envvar=True,
-    help="Target CPU architecture (Cloud Functions: x86_64 only).",
+    help=f"Target CPU architecture (Cloud Functions: {', '.join(GCF.limits.arches)}).",
 )
 @click.option(
     "--out",
