@@ -29,9 +29,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from coldbrew.config import DEFAULT_RESULT_PREFIX, RESULT_BUCKET, RESULT_PREFIX
 from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
+from coldbrew.runtime.settings import DEFAULT_RESULT_PREFIX, RESULT_BUCKET, RESULT_PREFIX
 
 # Limits from the Lambda and SQS APIs (the CloudFormation schemas agree).
 FUNCTION_TIMEOUT_RANGE = (LAMBDA.timeout_s.low, LAMBDA.timeout_s.high)

@@ -127,7 +127,7 @@ class InferenceFunction(Construct):
     :param cors: origins and methods browsers may use; ``None`` sends no CORS
         headers, so pages on other origins cannot read responses.
     :param log_retention_days: how long CloudWatch keeps the function's logs.
-    :param environment: environment variables (names from :mod:`coldbrew.config`).
+    :param environment: environment variables (names from :mod:`coldbrew.runtime.settings`).
     :param reserved_concurrency: the most concurrent executions, reserved for
         this function; ``None`` shares the account's unreserved pool.
     :param snap_start: SnapStart on published versions (zip layouts only).

@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from coldbrew import config
+from coldbrew.runtime import settings as runtime_settings
 from infra.async_queue import AsyncQueue
 from infra.inference_function import InferenceFunction
 from infra.operations import Operations
@@ -58,7 +58,7 @@ class ColdbrewStack(Stack):
         self.template_options.metadata = {"cfn-lint": {"config": {"ignore_checks": ["W3005"]}}}
         environment: dict[str, str] = {}
         if settings.intra_op_threads is not None:
-            environment[config.INTRA_OP_THREADS] = str(settings.intra_op_threads)
+            environment[runtime_settings.INTRA_OP_THREADS] = str(settings.intra_op_threads)
         self.inference = InferenceFunction(
             self,
             "Inference",

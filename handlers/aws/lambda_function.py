@@ -8,8 +8,8 @@ SnapStart warm-up can run it without filling the service's cache.
 
 import os
 
-from coldbrew.config import AsyncConfig, RuntimeConfig, initialization_type
 from coldbrew.runtime.loading import start_loading
+from coldbrew.runtime.settings import AsyncConfig, RuntimeConfig, initialization_type
 
 config = RuntimeConfig.from_env(default_model_dir=os.path.join(os.path.dirname(__file__), "model"))
 # Started before the imports below so that, where the CPU allows, they run

@@ -9,8 +9,8 @@ registry for nothing the HTTP signature needs.
 
 import os
 
-from coldbrew.config import RuntimeConfig
 from coldbrew.runtime.loading import start_loading
+from coldbrew.runtime.settings import RuntimeConfig
 
 config = RuntimeConfig.from_env(default_model_dir=os.path.join(os.path.dirname(__file__), "model"))
 # Started before the imports below so that, where the CPU allows, they run

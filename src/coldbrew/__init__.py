@@ -36,7 +36,7 @@ _EXPORTS: dict[str, str] = {
     "EmulationError": "coldbrew.errors",
     "InvocationTimeoutError": "coldbrew.errors",
     "TrafficDataError": "coldbrew.errors",
-    "RuntimeConfig": "coldbrew.config",
+    "RuntimeConfig": "coldbrew.runtime.settings",
 }
 
 __all__ = [

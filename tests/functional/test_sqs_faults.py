@@ -33,11 +33,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from coldbrew.config import AsyncConfig, RuntimeConfig
 from coldbrew.platforms.aws_lambda import LambdaAdapter
 from coldbrew.platforms.result_sink import lazy_s3_sink
 from coldbrew.runtime.model_info import ModelInfo
 from coldbrew.runtime.service import EmbeddingService
+from coldbrew.runtime.settings import AsyncConfig, RuntimeConfig
 
 BUCKET = "coldbrew-results"
 MAX_RECEIVES = 4

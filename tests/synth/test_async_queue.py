@@ -10,8 +10,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match
 from construct_harness import Harness, Synthesized, make_harness
 
-from coldbrew import config
 from coldbrew.errors import ConfigurationError
+from coldbrew.runtime import settings as runtime_settings
 from infra.async_queue import AsyncQueue
 
 TIMEOUT_S = 30
@@ -260,21 +260,24 @@ def test_the_grant_follows_a_custom_prefix(uncapped: tuple[AsyncQueue, Synthesiz
     _, policy = synth.only("AWS::IAM::Policy")
     put = policy["Properties"]["PolicyDocument"]["Statement"][-1]
     assert put["Resource"]["Fn::Join"][1][1] == "/out/embeddings/*"
-    assert queue.environment[config.RESULT_PREFIX] == "out/embeddings/"
+    assert queue.environment[runtime_settings.RESULT_PREFIX] == "out/embeddings/"
 
 
 def test_environment_names_the_bucket_and_prefix_for_the_handler(
     built: tuple[AsyncQueue, Synthesized],
 ) -> None:
     queue, synth = built
-    assert set(queue.environment) == {config.RESULT_BUCKET, config.RESULT_PREFIX}
+    assert set(queue.environment) == {
+        runtime_settings.RESULT_BUCKET,
+        runtime_settings.RESULT_PREFIX,
+    }
     synth.template.has_resource_properties(
         "AWS::Lambda::Function",
         {
             "Environment": {
                 "Variables": {
-                    config.RESULT_BUCKET: {"Ref": synth.logical_id(queue.results)},
-                    config.RESULT_PREFIX: "results/",
+                    runtime_settings.RESULT_BUCKET: {"Ref": synth.logical_id(queue.results)},
+                    runtime_settings.RESULT_PREFIX: "results/",
                 }
             }
         },

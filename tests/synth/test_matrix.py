@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from coldbrew import config
 from coldbrew.errors import ConfigurationError
+from coldbrew.runtime import settings as runtime_settings
 from infra.app import build_app
 
 if TYPE_CHECKING:
@@ -123,8 +123,8 @@ def test_each_cell_has_the_queue_only_when_asked(
     assert f'{{"Ref": "{alias_id}"}}' in target
     assert target.endswith('":live"]]}')
     variables = props["Environment"]["Variables"]
-    assert set(variables) == {config.RESULT_BUCKET, config.RESULT_PREFIX}
-    bucket_id = variables[config.RESULT_BUCKET]["Ref"]
+    assert set(variables) == {runtime_settings.RESULT_BUCKET, runtime_settings.RESULT_PREFIX}
+    bucket_id = variables[runtime_settings.RESULT_BUCKET]["Ref"]
     assert synth.resources("AWS::S3::Bucket")[bucket_id]
     assert outputs == {
         "FunctionUrl",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from aws_cdk import Token
 
-from coldbrew import config
+from coldbrew.runtime import settings as runtime_settings
 
 if TYPE_CHECKING:
     from conftest import ArtifactFactory, Linter, Synth, SynthFactory
@@ -59,8 +59,8 @@ def test_context_overrides_every_setting(custom_synth: Synth) -> None:
             "FunctionName": "coldbrew-test-fn",
             "EphemeralStorage": {"Size": 4096},
             "ReservedConcurrentExecutions": 25,
-            # The variable's name is the runtime's own (coldbrew.config.INTRA_OP_THREADS).
-            "Environment": {"Variables": {config.INTRA_OP_THREADS: "2"}},
+            # The variable's name is the runtime's own (coldbrew.runtime_settings.INTRA_OP_THREADS).
+            "Environment": {"Variables": {runtime_settings.INTRA_OP_THREADS: "2"}},
         },
     )
     custom_synth.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
@@ -299,7 +299,7 @@ def test_the_async_path_gets_its_settings_and_the_function_role(
     assert source["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 7
     # Six times the 30 s timeout, plus the batching window.
     assert source["Properties"]["VisibilityTimeout"] == 182
-    bucket_id = synth.function()["Environment"]["Variables"][config.RESULT_BUCKET]["Ref"]
+    bucket_id = synth.function()["Environment"]["Variables"][runtime_settings.RESULT_BUCKET]["Ref"]
     rules = synth.resources("AWS::S3::Bucket")[bucket_id]["Properties"]["LifecycleConfiguration"]
     assert [r.get("ExpirationInDays") for r in rules["Rules"]] == [3]
     # The function's own role may write results, and nothing else in the bucket.

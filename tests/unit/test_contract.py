@@ -69,7 +69,7 @@ def test_body_round_trip() -> None:
 
 
 def test_threads_follow_lambda_memory_unless_set() -> None:
-    from coldbrew.config import RuntimeConfig
+    from coldbrew.runtime.settings import RuntimeConfig
 
     def threads(environ: dict[str, str]) -> int:
         return RuntimeConfig.from_env(environ, default_model_dir="m").intra_op_threads

@@ -25,11 +25,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coldbrew.config import RuntimeConfig
 from coldbrew.errors import InvalidRequestError
 from coldbrew.platforms.aws_lambda import LambdaAdapter
 from coldbrew.runtime.model_info import ModelInfo
 from coldbrew.runtime.service import EmbeddingService
+from coldbrew.runtime.settings import RuntimeConfig
 from contract_strategies import (
     FUZZ,
     any_json_text,

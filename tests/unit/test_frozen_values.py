@@ -7,11 +7,11 @@ import pickle
 
 import pytest
 
-from coldbrew.config import AsyncConfig, RuntimeConfig
 from coldbrew.errors import ConfigurationError
 from coldbrew.runtime.contract import EmbedRequest, Limits, Request, Response
 from coldbrew.runtime.frozen import Frozen
 from coldbrew.runtime.model_info import ModelInfo
+from coldbrew.runtime.settings import AsyncConfig, RuntimeConfig
 
 VALUES: list[Frozen] = [
     RuntimeConfig(model_dir="m", batch_size=4),

@@ -20,11 +20,11 @@ import functions_framework
 import numpy as np
 import pytest
 
-from coldbrew.config import RuntimeConfig
 from coldbrew.platforms.aws_lambda import LambdaAdapter
 from coldbrew.platforms.gcf import GcfAdapter, request_id_of
 from coldbrew.runtime.model_info import ModelInfo
 from coldbrew.runtime.service import EmbeddingService
+from coldbrew.runtime.settings import RuntimeConfig
 from contract_cases import CASES, ContractCase
 
 REQUEST_ID = "req-parity-1"

@@ -74,7 +74,7 @@ def test_handler_imports_neither_dataclasses_nor_inspect() -> None:
     # coldbrew's own imports took 24 ms of a cold start, 10 ms without
     # (Python 3.12, medians; coldbrew.runtime.frozen replaces the dataclasses).
     before, after = _handler_imports()
-    assert "coldbrew.config" in before and "coldbrew.runtime.loading" in before
+    assert "coldbrew.runtime.settings" in before and "coldbrew.runtime.loading" in before
     assert "coldbrew.runtime.service" in after  # the control: the handler was read
     loaded = _modules_after("import " + ", ".join(before + after))
     assert "coldbrew.runtime.embedder" in loaded
@@ -93,7 +93,7 @@ def test_modules_imported_before_the_model_starts_loading_do_not_import_typing()
 
 _HANDLER_PATHS = """
 from array import array
-from coldbrew.config import AsyncConfig, RuntimeConfig
+from coldbrew.runtime.settings import AsyncConfig, RuntimeConfig
 from coldbrew.platforms.aws_lambda import LambdaAdapter
 from coldbrew.platforms.result_sink import lazy_s3_sink
 from coldbrew.platforms.snapstart import register_snapstart
@@ -137,3 +137,21 @@ def test_url_cold_path_loads_neither_boto3_nor_snapstart_hooks() -> None:
     assert not {"boto3", "botocore", "snapshot_restore_py"} & url_only
     with_sqs = {m.split(".")[0] for m in _modules_after(_HANDLER_PATHS + _SQS_BATCH)}
     assert "boto3" in with_sqs  # the control: the first batch does create the client
+
+
+def test_the_runtime_never_imports_the_cli_settings() -> None:
+    # coldbrew.config holds the CLI's option variables and does not ship in
+    # artifacts; the runtime's own settings are coldbrew.runtime.settings.
+    before, after = _handler_imports()
+    loaded = _modules_after("import " + ", ".join(before + after))
+    assert "coldbrew.runtime.settings" in loaded
+    assert "coldbrew.config" not in loaded
+
+
+def test_the_runtime_body_limit_is_lambdas_payload_limit() -> None:
+    # The runtime cannot import coldbrew.deployment (it does not ship): its
+    # default is written once more, and this keeps the two from drifting.
+    from coldbrew.deployment.aws_lambda import PAYLOAD_BYTES
+    from coldbrew.runtime.settings import DEFAULT_MAX_BODY_BYTES
+
+    assert DEFAULT_MAX_BODY_BYTES == PAYLOAD_BYTES

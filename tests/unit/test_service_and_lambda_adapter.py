@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from coldbrew.config import RuntimeConfig
 from coldbrew.platforms.aws_lambda import LambdaAdapter
 from coldbrew.runtime.model_info import ModelInfo
 from coldbrew.runtime.service import EmbeddingService
+from coldbrew.runtime.settings import RuntimeConfig
 
 
 class FakeEmbedder:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from coldbrew.config import RuntimeConfig
 from coldbrew.platforms.snapstart import (
     WARM_UP_TEXT,
     HookRegistry,
@@ -20,6 +19,7 @@ from coldbrew.platforms.snapstart import (
 )
 from coldbrew.runtime.model_info import ModelInfo
 from coldbrew.runtime.service import EmbeddingService
+from coldbrew.runtime.settings import RuntimeConfig
 
 Hook = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from coldbrew.config import AsyncConfig, RuntimeConfig, initialization_type
 from coldbrew.errors import ConfigurationError, InvalidRequestError
 from coldbrew.platforms.aws_lambda import LambdaAdapter
 from coldbrew.platforms.aws_sqs import SqsBatchAdapter, is_sqs_event, result_key
 from coldbrew.platforms.result_sink import S3ResultSink, lazy_s3_sink
 from coldbrew.runtime.model_info import ModelInfo
 from coldbrew.runtime.service import EmbeddingService
+from coldbrew.runtime.settings import AsyncConfig, RuntimeConfig, initialization_type
 
 
 class FakeEmbedder:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coldbrew import config
 from coldbrew.errors import BuildError
 from coldbrew.interpreters import Interpreter
+from coldbrew.runtime import settings as runtime_settings
 
 PROBE_SCRIPT = Path(__file__).with_name("smoke_probe.py")
 PROBE_TIMEOUT_S = 600
@@ -75,7 +75,7 @@ def run_probe(
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "TZ": ":UTC",
-            config.INTRA_OP_THREADS: "1",
+            runtime_settings.INTRA_OP_THREADS: "1",
         }
         flags = ["-I", "-B"]
         mode: list[str] = []

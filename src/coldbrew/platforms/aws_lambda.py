@@ -22,13 +22,13 @@ import binascii
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from coldbrew.config import DEFAULT_RESULT_PREFIX
 from coldbrew.errors import InvalidRequestError
 from coldbrew.platforms.aws_sqs import SqsBatchAdapter, SqsService, is_sqs_event
 from coldbrew.platforms.http_errors import error_response
 from coldbrew.platforms.http_response import http_body, http_headers
 from coldbrew.platforms.result_sink import ResultSink
 from coldbrew.runtime.contract import Request, Response, text_body
+from coldbrew.runtime.settings import DEFAULT_RESULT_PREFIX
 
 
 class Service(SqsService, Protocol):

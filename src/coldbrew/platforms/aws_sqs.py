@@ -72,7 +72,6 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from coldbrew.config import DEFAULT_RESULT_PREFIX
 from coldbrew.errors import ColdbrewError, ConfigurationError, InvalidRequestError, RequestError
 from coldbrew.platforms.http_errors import error_response
 from coldbrew.platforms.result_sink import ResultSink
@@ -84,6 +83,7 @@ from coldbrew.runtime.contract import (
     parse_embed_request,
     parse_json_body,
 )
+from coldbrew.runtime.settings import DEFAULT_RESULT_PREFIX
 
 #: What a result name (the message's ``id``, or its messageId) may look like.
 RESULT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")

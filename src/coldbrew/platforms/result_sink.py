@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from coldbrew.config import RESULT_BUCKET, AsyncConfig
 from coldbrew.errors import ConfigurationError
+from coldbrew.runtime.settings import RESULT_BUCKET, AsyncConfig
 
 
 class ResultSink(Protocol):

@@ -31,7 +31,7 @@ SQS path's S3 client is created on the first SQS batch, after the restore.
 The hooks are registered with ``snapshot_restore_py``, which Lambda's Python
 runtime (and awslambdaric) provide. It is imported only when Lambda says init
 ends in a snapshot (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``, read by
-:mod:`coldbrew.config`); any other init pays nothing. Pure: the registry, the
+:mod:`coldbrew.runtime.settings`); any other init pays nothing. Pure: the registry, the
 embedder and the log are passed in.
 """
 
@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast
 
-from coldbrew.config import SNAP_START
+from coldbrew.runtime.settings import SNAP_START
 
 #: The warm-up input: long enough to run every part of the tokenizer and graph.
 WARM_UP_TEXT = "Cold brew is coffee steeped in cold water for twelve hours or more."
@@ -108,7 +108,7 @@ def register_snapstart(
 ) -> bool:
     """Register the hooks when init ends in a snapshot; True if it does.
 
-    ``initialization_type`` is :func:`coldbrew.config.initialization_type`.
+    ``initialization_type`` is :func:`coldbrew.runtime.settings.initialization_type`.
     For any other value nothing is imported or registered.
     """
     if initialization_type != SNAP_START:

@@ -14,7 +14,7 @@ quota and the thread costs more than it overlaps. Measured on a 2-core host,
 page cache dropped, cold starts interleaved: with a second core free, 10-23 ms
 less per cold start (``coldbrew bench``, 50 each, both at 2 ONNX Runtime
 threads); under a 0.58-CPU CFS quota (what Lambda gives 1,024 MB), 24-28 ms
-more init. The signal used is ``intra_op_threads``, which :mod:`coldbrew.config`
+more init. The signal used is ``intra_op_threads``, which :mod:`coldbrew.runtime.settings`
 derives from the function's memory (its whole vCPUs, rounded): 1 means about
 one vCPU or less, and then everything is loaded in sequence, as before.
 

@@ -3,7 +3,7 @@
 Platform adapters hand it a :class:`Request` and get a :class:`Response`, or
 a :class:`~coldbrew.errors.ColdbrewError` they turn into one. It holds no
 platform knowledge and reads no environment: its settings arrive as a
-:class:`~coldbrew.config.RuntimeConfig`.
+:class:`~coldbrew.runtime.settings.RuntimeConfig`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from coldbrew.config import RuntimeConfig
 from coldbrew.errors import MethodNotAllowedError, NotFoundError
 from coldbrew.runtime.cache import EmbeddingCache, Vector
 from coldbrew.runtime.contract import (
@@ -23,6 +22,7 @@ from coldbrew.runtime.contract import (
     parse_json_body,
 )
 from coldbrew.runtime.model_info import ModelInfo
+from coldbrew.runtime.settings import RuntimeConfig
 
 
 class Embedder(Protocol):
