@@ -28,6 +28,7 @@ from email.message import Message
 from io import BufferedIOBase
 
 from coldbrew.errors import InvalidRequestError, PayloadTooLargeError
+from coldbrew.runtime.contract import body_too_large
 
 #: The longest chunk-size line (size, extensions and CRLF) accepted.
 MAX_CHUNK_LINE = 4096
@@ -51,7 +52,8 @@ class BodyTooLargeError(PayloadTooLargeError):
     """The body is larger than the limit; no more of it than the limit was read."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body must be smaller than {limit} bytes")
+        # The contract's own words, so the local function URL and Cloud Functions agree.
+        super().__init__(body_too_large(limit).message)
         self.limit = limit
 
 

@@ -14,7 +14,6 @@ invocation is ``function_error`` and keeps Lambda's error type visible under
 
 from __future__ import annotations
 
-import json
 import re
 
 from coldbrew.emulate.emulator import InvocationResult
@@ -26,6 +25,8 @@ from coldbrew.emulate.function_url_events import (
 from coldbrew.emulate.http_handler import status_phrase
 from coldbrew.emulate.report import Status
 from coldbrew.errors import ColdbrewError
+from coldbrew.platforms.http_response import http_body
+from coldbrew.runtime.contract import Response
 
 #: Codes that differ from the status's snake-cased phrase.
 _CODES = {413: "payload_too_large", 414: "uri_too_long", 502: "function_error"}
@@ -45,7 +46,9 @@ def error_response(
     if error_type is not None:
         error["type"] = error_type
     error["request_id"] = request_id
-    body = json.dumps({"error": error}).encode()
+    # The adapters' own serialisation: a refusal here and the same refusal inside the
+    # function (on a platform that lets the request through) are the same bytes.
+    body = http_body(Response(status, {"error": error})).encode()
     return HttpResponse(status, [("Content-Type", "application/json")], body)
 
 
