@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from coldbrew import config
 from coldbrew.cli import main
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +46,7 @@ def test_an_unknown_model_lists_the_recipes(models_dir: Path) -> None:
 
 
 def test_the_models_dir_can_come_from_the_environment(models_dir: Path) -> None:
-    code, output = run("model", "show", "nope", env={config.MODELS_DIR: str(models_dir)})
+    code, output = run("model", "show", "nope", env={"COLDBREW_MODELS_DIR": str(models_dir)})
     assert code == 1
     assert_one_line_error(output, f"recipes in {models_dir}: {NAME}")
 
@@ -87,4 +86,6 @@ def test_show_prints_the_built_manifest(models_dir: Path) -> None:
 def test_build_help_names_the_environment_variables() -> None:
     code, output = run("model", "build", "--help")
     assert code == 0
-    assert config.MODELS_DIR in output and config.CACHE_DIR in output and "--force" in output
+    assert (
+        "COLDBREW_MODELS_DIR" in output and "COLDBREW_CACHE_DIR" in output and "--force" in output
+    )

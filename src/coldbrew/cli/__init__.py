@@ -2,7 +2,8 @@
 
 Sub-commands live one per module and are imported only when run, so
 ``coldbrew --help`` stays fast. Every flag can also be set through an
-environment variable whose name is a constant in :mod:`coldbrew.config`.
+environment variable, ``COLDBREW_`` plus the name declared beside the flag
+(:func:`coldbrew.cli.options.option`); ``--help`` shows it.
 Errors from the :class:`~coldbrew.errors.ColdbrewError` tree are shown as one
 line naming the problem, never as a traceback.
 """
@@ -16,8 +17,11 @@ from typing import Any
 import click
 
 from coldbrew import __version__
-from coldbrew.config import DEBUG
+from coldbrew.cli.options import env_name
 from coldbrew.errors import ColdbrewError
+
+#: Set to 1 to see a bug's traceback instead of its one-line summary.
+DEBUG = env_name("DEBUG")
 
 _COMMANDS: dict[str, tuple[str, str]] = {
     "model": (

@@ -20,8 +20,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from coldbrew import config
-from coldbrew.cli.options import cache_dir_option
+from coldbrew.cli.options import cache_dir_option, option
 from coldbrew.cli.serve_cmd import GCF, platform_option
 from coldbrew.deployment.aws_lambda import LAMBDA
 
@@ -197,32 +196,29 @@ def _figures(run: _Run, report: dict[str, Any]) -> Table:
     "aws-lambda: a local function URL; gcf: Google's functions-framework, each cold "
     "start on a fresh process."
 )
-@click.option(
+@option(
     "--cold-runs",
+    env="DEMO_COLD_RUNS",
     type=click.IntRange(1, 100),
     default=5,
     show_default=True,
-    envvar="COLDBREW_DEMO_COLD_RUNS",
-    show_envvar=True,
     help="Cold starts to measure, each on a fresh sandbox.",
 )
-@click.option(
+@option(
     "--warm-runs",
+    env="DEMO_WARM_RUNS",
     type=click.IntRange(1, 10_000),
     default=50,
     show_default=True,
-    envvar="COLDBREW_DEMO_WARM_RUNS",
-    show_envvar=True,
     help="Warm requests to measure.",
 )
-@click.option(
+@option(
     "--memory",
     "memory_mb",
+    env="MEMORY_MB",
     type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=1024,
     show_default=True,
-    envvar=config.MEMORY_MB,
-    show_envvar=True,
     help="Memory size reported for the function, in MB.",
 )
 @cache_dir_option

@@ -15,19 +15,18 @@ from rich.console import Console
 from rich.status import Status
 from rich.table import Table
 
-from coldbrew import config
+from coldbrew.cli.options import option
 from coldbrew.errors import ModelError
 
 DEFAULT_MODELS_DIR = "models"
 DEFAULT_CACHE_DIR = "~/.cache/coldbrew"
 
-_models_dir_option = click.option(
+_models_dir_option = option(
     "--models-dir",
+    env="MODELS_DIR",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_MODELS_DIR,
     show_default=True,
-    envvar=config.MODELS_DIR,
-    show_envvar=True,
     help="Directory holding one sub-directory per recipe.",
 )
 
@@ -40,16 +39,17 @@ def command() -> None:
 @command.command("build")
 @click.argument("name")
 @_models_dir_option
-@click.option(
+@option(
     "--cache-dir",
+    env="CACHE_DIR",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_CACHE_DIR,
     show_default=True,
-    envvar=config.CACHE_DIR,
-    show_envvar=True,
     help="Where finished builds are cached by content hash.",
 )
-@click.option("--force", is_flag=True, help="Rebuild even when a cached build matches.")
+@option(
+    "--force", env="MODEL_FORCE", is_flag=True, help="Rebuild even when a cached build matches."
+)
 def build(name: str, models_dir: Path, cache_dir: Path, force: bool) -> None:
     """Export, fuse, quantize and accuracy-gate the recipe NAME into models/NAME/dist/."""
     from coldbrew.models import build_model

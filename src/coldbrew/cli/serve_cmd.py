@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coldbrew import config
 from coldbrew.cli.options import (
     Decorated,
     cache_dir_option,
     host_option,
     max_concurrency_option,
+    option,
     port_option,
     runtime_python_option,
 )
@@ -42,13 +42,12 @@ _LINE_STYLES = {
 
 def platform_option(help_text: str) -> Callable[[Decorated], Decorated]:
     """``--platform``: which platform's runtime serves the artifact."""
-    return click.option(
+    return option(
         "--platform",
+        env="PLATFORM",
         type=click.Choice(PLATFORMS),
         default=AWS_LAMBDA,
         show_default=True,
-        envvar="COLDBREW_PLATFORM",
-        show_envvar=True,
         help=help_text,
     )
 
@@ -61,43 +60,41 @@ def platform_option(help_text: str) -> Callable[[Decorated], Decorated]:
 )
 @host_option("Address to listen on.")
 @port_option("Port to listen on (0: any free one).")
-@click.option(
+@option(
     "--memory",
     "memory_mb",
+    env="MEMORY_MB",
     type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=1024,
     show_default=True,
-    envvar=config.MEMORY_MB,
-    show_envvar=True,
     help="Memory size in MB, as configured on the function (reported, not enforced).",
 )
-@click.option(
+@option(
     "--timeout",
     "timeout_s",
+    env="TIMEOUT_S",
     type=click.FloatRange(0, LAMBDA.timeout_s.high, min_open=True),
     default=30,
     show_default=True,
-    envvar=config.TIMEOUT_S,
-    show_envvar=True,
     help="Function timeout in seconds; a sandbox that runs past it is killed.",
 )
 @max_concurrency_option("Most sandboxes at once; past it a request waits up to 2 s, then gets 429.")
-@click.option(
+@option(
     "--python",
     "python",
+    env="PYTHON",
     default=None,
-    envvar=config.TARGET_PYTHON,
-    show_envvar=True,
     help="Target Lambda Python [default: from the build report, else 3.12].",
 )
 @runtime_python_option("Interpreter to build the runtime venv from [default: found by version].")
 @cache_dir_option
-@click.option(
+@option(
     "--env",
     "env_pairs",
+    env="SERVE_ENV",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Extra function environment variable; repeatable.",
+    help="Extra function environment variable; repeatable (the variable: space-separated).",
 )
 def command(
     *,

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from coldbrew import config
+from coldbrew.cli.options import argument, option
 
 POLICIES = ("on-demand", "static", "target-tracking", "coldbrew", "oracle")
 
@@ -49,124 +49,111 @@ def _policy(name: str, series: Any, options: dict[str, Any]) -> tuple[Any, list[
 
 
 @click.command("simulate")
-@click.argument(
+@argument(
     "trace",
+    env="SIMULATE_TRACE",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar=config.SIMULATE_TRACE,
 )
-@click.option(
+@option(
     "--function",
     "functions",
+    env="SIMULATE_FUNCTIONS",
     multiple=True,
-    envvar=config.SIMULATE_FUNCTIONS,
-    show_envvar=True,
     help="Function (trace column) to replay; repeat; default all.",
 )
-@click.option(
+@option(
     "--policy",
     "policies",
+    env="SIMULATE_POLICIES",
     type=click.Choice(POLICIES),
     multiple=True,
-    envvar=config.SIMULATE_POLICIES,
-    show_envvar=True,
     help="Policy to replay; repeat; default all five.",
 )
-@click.option(
+@option(
     "--train-days",
+    env="SIMULATE_TRAIN_DAYS",
     type=click.IntRange(3, 365),
     default=21,
     show_default=True,
-    envvar=config.SIMULATE_TRAIN_DAYS,
-    show_envvar=True,
     help="Days the forecaster learns from; the rest is replayed.",
 )
-@click.option(
+@option(
     "--level",
+    env="SIMULATE_LEVEL",
     type=click.IntRange(0, 10_000),
     default=1,
     show_default=True,
-    envvar=config.SIMULATE_STATIC_LEVEL,
-    show_envvar=True,
     help="Provisioned level of the static policy.",
 )
-@click.option(
+@option(
     "--target",
+    env="SIMULATE_TARGET",
     type=click.FloatRange(0.1, 0.9),
     default=0.7,
     show_default=True,
-    envvar=config.SIMULATE_TARGET,
-    show_envvar=True,
     help="Target utilisation of AWS target tracking.",
 )
-@click.option(
+@option(
     "--quantile",
+    env="SIMULATE_QUANTILE",
     type=click.FloatRange(0.5, 0.999),
     default=0.9,
     show_default=True,
-    envvar=config.SIMULATE_QUANTILE,
-    show_envvar=True,
     help="Forecast quantile coldbrew provisions for.",
 )
-@click.option(
+@option(
     "--overflow",
+    env="SIMULATE_OVERFLOW",
     type=click.FloatRange(0.0001, 1.0),
     default=0.01,
     show_default=True,
-    envvar=config.SIMULATE_OVERFLOW,
-    show_envvar=True,
     help="Most fraction of a block's requests coldbrew lets spill to on demand "
     "(--sweep sweeps it, 1 = cost alone).",
 )
-@click.option(
+@option(
     "--block-minutes",
+    env="SIMULATE_BLOCK_MINUTES",
     type=click.IntRange(5, 1440),
     default=60,
     show_default=True,
-    envvar=config.SIMULATE_BLOCK_MINUTES,
-    show_envvar=True,
     help="coldbrew's schedule block (a multiple of 5 that divides a day).",
 )
-@click.option(
+@option(
     "--median-ms",
+    env="SIMULATE_MEDIAN_MS",
     type=click.FloatRange(1, 900_000),
     default=100.0,
     show_default=True,
-    envvar=config.SIMULATE_MEDIAN_MS,
-    show_envvar=True,
     help="Median duration when the trace has none (lognormal).",
 )
-@click.option(
+@option(
     "--keep-alive-s",
+    env="SIMULATE_KEEP_ALIVE_S",
     type=click.IntRange(0, 7200),
     default=600,
     show_default=True,
-    envvar=config.SIMULATE_KEEP_ALIVE_S,
-    show_envvar=True,
     help="How long an idle on-demand environment stays warm.",
 )
-@click.option(
+@option(
     "--seed",
+    env="SIMULATE_SEED",
     type=int,
     default=0,
     show_default=True,
-    envvar=config.SIMULATE_SEED,
-    show_envvar=True,
     help="Seed of the arrival and duration draws.",
 )
-@click.option(
+@option(
     "--json",
     "json_path",
+    env="SIMULATE_JSON",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    envvar=config.SIMULATE_JSON,
-    show_envvar=True,
     help="Write every report as JSON here.",
 )
-@click.option(
+@option(
     "--sweep",
+    env="SIMULATE_SWEEP",
     is_flag=True,
-    envvar=config.SIMULATE_SWEEP,
-    show_envvar=True,
     help="Sweep each policy's knob (coldbrew's: --overflow, on the median forecast of each "
     "block's busiest bin) and draw the cost vs cold-start frontier (PNG + table).",
 )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coldbrew import config
+from coldbrew.cli.options import argument, option
 from coldbrew.cli.tune_gcf import apply_to_gcf, print_gcf_cost, tune_gcf_options
 from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
@@ -105,144 +105,128 @@ def _apply(console: Console, schedule_path: Path, region: str | None) -> None:
 
 
 @click.command("tune")
-@click.argument(
+@argument(
     "trace",
+    env="TUNE_TRACE",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    envvar=config.TUNE_TRACE,
 )
-@click.option(
+@option(
     "--function",
     "function",
+    env="TUNE_FUNCTION",
     default=None,
-    envvar=config.TUNE_FUNCTION,
-    show_envvar=True,
     help="The function (column/series name) in TRACE [default: the only one].",
 )
-@click.option(
+@option(
     "--train-days",
+    env="TUNE_TRAIN_DAYS",
     type=click.IntRange(3, 365),
     default=21,
     show_default=True,
-    envvar=config.TUNE_TRAIN_DAYS,
-    show_envvar=True,
     help="Whole days of the trace's end to choose and fit the forecaster on.",
 )
-@click.option(
+@option(
     "--quantile",
+    env="TUNE_QUANTILE",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
     default=0.9,
     show_default=True,
-    envvar=config.TUNE_QUANTILE,
-    show_envvar=True,
     help="Forecast quantile of each block's requests to provision for.",
 )
-@click.option(
+@option(
     "--block-minutes",
+    env="TUNE_BLOCK_MINUTES",
     type=click.IntRange(5, 1440),
     default=60,
     show_default=True,
-    envvar=config.TUNE_BLOCK_MINUTES,
-    show_envvar=True,
     help="Schedule block: a multiple of 5 (Lambda's billing increment) dividing a day.",
 )
-@click.option(
+@option(
     "--duration-ms",
+    env="TUNE_DURATION_MS",
     type=click.FloatRange(0, 900_000, min_open=True),
     default=None,
-    envvar=config.TUNE_DURATION_MS,
-    show_envvar=True,
     help="Mean request duration [default: the trace's, else 100].",
 )
-@click.option(
+@option(
     "--memory",
     "memory_mb",
+    env="TUNE_MEMORY_MB",
     type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=None,
-    envvar=config.TUNE_MEMORY_MB,
-    show_envvar=True,
     help="Function memory in MB [default: the trace's, else 1024].",
 )
-@click.option(
+@option(
     "--overflow",
+    env="TUNE_OVERFLOW",
     type=click.FloatRange(0, 1, min_open=True),
     default=0.01,
     show_default=True,
-    envvar=config.TUNE_OVERFLOW,
-    show_envvar=True,
     help="Budget: most requests per block that may spill to on demand (1: no budget).",
 )
-@click.option(
+@option(
     "--cold-start-penalty-usd",
+    env="TUNE_COLD_START_PENALTY_USD",
     type=click.FloatRange(0),
     default=0.0,
     show_default=True,
-    envvar=config.TUNE_COLD_START_PENALTY_USD,
-    show_envvar=True,
     help="What one cold start is worth to you, in USD (priced into the cost).",
 )
-@click.option(
+@option(
     "--min-capacity",
+    env="TUNE_MIN_CAPACITY",
     type=click.IntRange(0),
     default=0,
     show_default=True,
-    envvar=config.TUNE_MIN_CAPACITY,
-    show_envvar=True,
     help="Lowest level in any block.",
 )
-@click.option(
+@option(
     "--max-capacity",
+    env="TUNE_MAX_CAPACITY",
     type=click.IntRange(0),
     default=None,
-    envvar=config.TUNE_MAX_CAPACITY,
-    show_envvar=True,
     help="Highest level in any block [default: what the account allows].",
 )
-@click.option(
+@option(
     "--account-concurrency",
+    env="TUNE_ACCOUNT_CONCURRENCY",
     type=click.IntRange(100),
     default=1000,
     show_default=True,
-    envvar=config.TUNE_ACCOUNT_CONCURRENCY,
-    show_envvar=True,
     help="The account's concurrency limit; 100 must stay unreserved.",
 )
-@click.option(
+@option(
     "--out",
+    env="TUNE_OUT",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_OUT,
     show_default=True,
-    envvar=config.TUNE_OUT,
-    show_envvar=True,
     help="The schedule file to write.",
 )
-@click.option(
+@option(
     "--apply",
     "apply_",
+    env="TUNE_APPLY",
     is_flag=True,
-    envvar=config.TUNE_APPLY,
-    show_envvar=True,
     help="Also put the schedule on AWS (Application Auto Scaling scheduled actions).",
 )
-@click.option(
+@option(
     "--function-name",
+    env="TUNE_FUNCTION_NAME",
     default=None,
-    envvar=config.TUNE_FUNCTION_NAME,
-    show_envvar=True,
     help="The Lambda function the schedule is for [default: --function].",
 )
-@click.option(
+@option(
     "--alias",
+    env="TUNE_ALIAS",
     default="live",
     show_default=True,
-    envvar=config.TUNE_ALIAS,
-    show_envvar=True,
     help="The Lambda alias whose provisioned concurrency is scheduled.",
 )
-@click.option(
+@option(
     "--region",
+    env="TUNE_REGION",
     default=None,
-    envvar=config.TUNE_REGION,
-    show_envvar=True,
     help="AWS region for --apply [default: AWS_REGION / AWS_DEFAULT_REGION]; "
     "gcf: the function's region.",
 )

@@ -15,64 +15,60 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from coldbrew.cli.options import option
+
 if TYPE_CHECKING:
     from coldbrew.capacity.tuner import Tuning
 
 F = TypeVar("F", bound=Callable[..., Any])
-ENV_PREFIX = "COLDBREW_TUNE_GCF_"
 
 
 def tune_gcf_options(command: F) -> F:
     """``--platform``, and the gcf flags (each also ``COLDBREW_TUNE_GCF_<NAME>``)."""
     options = [
-        click.option(
+        option(
             "--platform",
+            env="TUNE_PLATFORM",
             type=click.Choice(["lambda", "gcf"]),
             default="lambda",
             show_default=True,
-            envvar="COLDBREW_TUNE_PLATFORM",
-            show_envvar=True,
             help="Price and --apply for AWS Lambda (provisioned concurrency) or Google "
             "Cloud Functions (min instances through Cloud Scheduler jobs).",
         ),
-        click.option(
+        option(
             "--project",
             "gcf_project",
+            env="TUNE_GCF_PROJECT",
             default=None,
-            envvar=ENV_PREFIX + "PROJECT",
-            show_envvar=True,
             help="gcf: the Google Cloud project id.",
         ),
-        click.option(
+        option(
             "--scheduler-service-account",
             "gcf_service_account",
+            env="TUNE_GCF_SERVICE_ACCOUNT",
             default=None,
-            envvar=ENV_PREFIX + "SERVICE_ACCOUNT",
-            show_envvar=True,
             help="gcf --apply: the e-mail the jobs call the API as "
             "(needs roles/cloudfunctions.developer on the function).",
         ),
-        click.option(
+        option(
             "--cpu",
             "gcf_cpu",
+            env="TUNE_GCF_CPU",
             type=click.FloatRange(min=0.001),
             default=1.0,
             show_default=True,
-            envvar=ENV_PREFIX + "CPU",
-            show_envvar=True,
             help="gcf: vCPUs per instance, for the price.",
         ),
-        click.option(
+        option(
             "--api-endpoint",
             "gcf_api_endpoint",
+            env="TUNE_GCF_API_ENDPOINT",
             default=None,
-            envvar=ENV_PREFIX + "API_ENDPOINT",
-            show_envvar=True,
             help="gcf: send the API calls here, with anonymous credentials (a local fake).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
+    for add_option in reversed(options):
+        command = add_option(command)
     return command
 
 
