@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coldbrew import config
 from coldbrew.cli.deploy_gcf import deploy_to_gcf, gcf_options
 from coldbrew.cli.options import (
+    argument,
     cache_dir_option,
     host_option,
     max_concurrency_option,
+    option,
     port_option,
     runtime_python_option,
 )
@@ -38,155 +39,140 @@ LOCAL_REGION = "us-east-1"
 
 
 @click.command("deploy")
-@click.argument(
+@argument(
     "artifact",
+    env="DEPLOY_ARTIFACT",
     required=False,
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar=config.DEPLOY_ARTIFACT,
 )
-@click.option(
+@option(
     "--platform",
+    env="DEPLOY_PLATFORM",
     type=click.Choice(["lambda", "gcf"]),
     default="lambda",
     show_default=True,
-    envvar="COLDBREW_DEPLOY_PLATFORM",
-    show_envvar=True,
     help="Deploy to AWS Lambda, or to Google Cloud Functions (2nd gen): the gcf: flags.",
 )
 @gcf_options
-@click.option(
+@option(
     "--local",
+    env="DEPLOY_LOCAL",
     is_flag=True,
-    envvar=config.DEPLOY_LOCAL,
-    show_envvar=True,
     help="Deploy onto moto in this process, then serve the deployed bytes until Ctrl-C.",
 )
-@click.option(
+@option(
     "--function-name",
     "--name",
+    env="DEPLOY_FUNCTION_NAME",
     default=None,
-    envvar=config.DEPLOY_FUNCTION_NAME,
-    show_envvar=True,
     help="Lambda function name [default: coldbrew-MODEL, from the build report].",
 )
-@click.option(
+@option(
     "--role-arn",
+    env="DEPLOY_ROLE_ARN",
     default=None,
-    envvar=config.DEPLOY_ROLE_ARN,
-    show_envvar=True,
     help="The function's execution role; required unless --local (which creates one in moto).",
 )
-@click.option(
+@option(
     "--bucket",
+    env="DEPLOY_BUCKET",
     default=None,
-    envvar=config.DEPLOY_BUCKET,
-    show_envvar=True,
     help=f"S3 bucket for the zip; required unless --local [--local: {LOCAL_BUCKET}, created].",
 )
-@click.option(
+@option(
     "--region",
+    env="DEPLOY_REGION",
     default=None,
-    envvar=config.DEPLOY_REGION,
-    show_envvar=True,
     help=f"AWS region [default: AWS_REGION / the profile's; --local: {LOCAL_REGION}].",
 )
-@click.option(
+@option(
     "--memory",
     "memory_mb",
+    env="DEPLOY_MEMORY_MB",
     type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=1024,
     show_default=True,
-    envvar=config.DEPLOY_MEMORY_MB,
-    show_envvar=True,
     help="Function memory in MB (CPU share scales with it).",
 )
-@click.option(
+@option(
     "--timeout",
     "timeout_s",
+    env="DEPLOY_TIMEOUT_S",
     type=click.IntRange(LAMBDA.timeout_s.low, LAMBDA.timeout_s.high),
     default=30,
     show_default=True,
-    envvar=config.DEPLOY_TIMEOUT_S,
-    show_envvar=True,
     help="Function timeout in seconds.",
 )
-@click.option(
+@option(
     "--alias",
+    env="DEPLOY_ALIAS",
     default="live",
     show_default=True,
-    envvar=config.DEPLOY_ALIAS,
-    show_envvar=True,
     help="The alias moved to each new version; the URL and provisioned concurrency are on it.",
 )
-@click.option(
+@option(
     "--url-auth",
+    env="DEPLOY_URL_AUTH",
     type=click.Choice(["AWS_IAM", "NONE"]),
     default="AWS_IAM",
     show_default=True,
-    envvar=config.DEPLOY_URL_AUTH,
-    show_envvar=True,
     help="Function URL auth: AWS_IAM (signed requests) or NONE (public). "
     "The local URL checks no auth.",
 )
-@click.option(
+@option(
     "--env",
     "env_pairs",
+    env="DEPLOY_ENV",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Function environment variable; repeatable.",
+    help="Function environment variable; repeatable (the variable: space-separated).",
 )
-@click.option(
+@option(
     "--schedule",
     "schedule_path",
+    env="DEPLOY_SCHEDULE",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    envvar=config.DEPLOY_SCHEDULE,
-    show_envvar=True,
     help="A `coldbrew tune` schedule: its scalable target and scheduled actions are put.",
 )
-@click.option(
+@option(
     "--provisioned",
+    env="DEPLOY_PROVISIONED",
     type=click.IntRange(0),
     default=None,
-    envvar=config.DEPLOY_PROVISIONED,
-    show_envvar=True,
     help="A fixed provisioned-concurrency level on the alias (instead of --schedule).",
 )
-@click.option(
+@option(
     "--reserved-concurrency",
+    env="DEPLOY_RESERVED_CONCURRENCY",
     type=click.IntRange(0),
     default=None,
-    envvar=config.DEPLOY_RESERVED_CONCURRENCY,
-    show_envvar=True,
     help="The function's reserved concurrency: the most requests at once it may take. "
     "Required with --url-auth NONE, where it is what bounds a public URL's spend.",
 )
-@click.option(
+@option(
     "--dry-run",
+    env="DEPLOY_DRY_RUN",
     is_flag=True,
-    envvar=config.DEPLOY_DRY_RUN,
-    show_envvar=True,
     help="Read the account and print the planned calls; change nothing.",
 )
-@click.option(
+@option(
     "--moto-port",
+    env="DEPLOY_MOTO_PORT",
     type=click.IntRange(0, 65535),
     default=0,
     show_default=True,
-    envvar=config.DEPLOY_MOTO_PORT,
-    show_envvar=True,
     help="--local: port of the moto server (0: any free one).",
 )
 @host_option("--local: address the function URL listens on.")
 @port_option("--local: port of the function URL (0: any free one).")
 @max_concurrency_option("--local: most sandboxes at once.")
 @runtime_python_option("--local: interpreter for the runtime venv [default: found by version].")
-@click.option(
+@option(
     "--serve-for",
+    env="DEPLOY_SERVE_FOR",
     type=click.FloatRange(min=0),
     default=None,
-    envvar=config.DEPLOY_SERVE_FOR,
-    show_envvar=True,
     help="--local: serve this many seconds, then stop (0: deploy and check, do not serve) "
     "[default: until Ctrl-C].",
 )

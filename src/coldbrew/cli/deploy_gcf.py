@@ -15,11 +15,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
+from coldbrew.cli.options import option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ENV_PREFIX = "COLDBREW_DEPLOY_GCF_"
 #: The description's fields as this command's flags, for its refusals.
 SETTING_NAMES = {
     "function_name": "--name",
@@ -40,92 +39,83 @@ SETTING_NAMES = {
 def gcf_options(command: F) -> F:
     """The ``--platform gcf`` flags (each also ``COLDBREW_DEPLOY_GCF_<NAME>``)."""
     options = [
-        click.option(
+        option(
             "--project",
             "gcf_project",
+            env="DEPLOY_GCF_PROJECT",
             default=None,
-            envvar=ENV_PREFIX + "PROJECT",
-            show_envvar=True,
             help="gcf: the Google Cloud project id.",
         ),
-        click.option(
+        option(
             "--cpu",
             "gcf_cpu",
+            env="DEPLOY_GCF_CPU",
             type=float,
             default=1.0,
             show_default=True,
-            envvar=ENV_PREFIX + "CPU",
-            show_envvar=True,
             help="gcf: vCPUs per instance.",
         ),
-        click.option(
+        option(
             "--concurrency",
             "gcf_concurrency",
+            env="DEPLOY_GCF_CONCURRENCY",
             type=int,
             default=1,
             show_default=True,
-            envvar=ENV_PREFIX + "CONCURRENCY",
-            show_envvar=True,
             help="gcf: requests one instance serves at once (above 1 needs --cpu >= 1).",
         ),
-        click.option(
+        option(
             "--min-instances",
             "gcf_min_instances",
+            env="DEPLOY_GCF_MIN_INSTANCES",
             type=int,
             default=0,
             show_default=True,
-            envvar=ENV_PREFIX + "MIN_INSTANCES",
-            show_envvar=True,
             help="gcf: instances kept warm (billed at the idle rate).",
         ),
-        click.option(
+        option(
             "--max-instances",
             "gcf_max_instances",
+            env="DEPLOY_GCF_MAX_INSTANCES",
             type=int,
             default=10,
             show_default=True,
-            envvar=ENV_PREFIX + "MAX_INSTANCES",
-            show_envvar=True,
             help="gcf: the most instances at once.",
         ),
-        click.option(
+        option(
             "--ingress",
             "gcf_ingress",
+            env="DEPLOY_GCF_INGRESS",
             default="ALLOW_ALL",
             show_default=True,
-            envvar=ENV_PREFIX + "INGRESS",
-            show_envvar=True,
             help="gcf: ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB.",
         ),
-        click.option(
+        option(
             "--allow-unauthenticated/--no-allow-unauthenticated",
             "gcf_allow_unauthenticated",
+            env="DEPLOY_GCF_ALLOW_UNAUTHENTICATED",
             default=False,
             show_default=True,
-            envvar=ENV_PREFIX + "ALLOW_UNAUTHENTICATED",
-            show_envvar=True,
             help="gcf: let allUsers invoke (roles/run.invoker on its Cloud Run service).",
         ),
-        click.option(
+        option(
             "--entry-point",
             "gcf_entry_point",
+            env="DEPLOY_GCF_ENTRY_POINT",
             default="handle",
             show_default=True,
-            envvar=ENV_PREFIX + "ENTRY_POINT",
-            show_envvar=True,
             help="gcf: the function in main.py that serves requests.",
         ),
-        click.option(
+        option(
             "--api-endpoint",
             "gcf_api_endpoint",
+            env="DEPLOY_GCF_API_ENDPOINT",
             default=None,
-            envvar=ENV_PREFIX + "API_ENDPOINT",
-            show_envvar=True,
             help="gcf: send the API calls here, with anonymous credentials (a local fake).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
+    for add_option in reversed(options):
+        command = add_option(command)
     return command
 
 
