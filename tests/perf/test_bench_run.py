@@ -4,8 +4,10 @@ table are well-formed.
 Never a timing threshold: this machine is noisy, and the bench's own ratios
 (measured in one run) are how performance is judged. Baselines (a) and (c)
 are built from the tiny artifact; (b), sentence-transformers on torch, is a
-1 GB install measured only by the real bench run. The page cache is left
-alone (--no-drop-caches) so tests do not slow the rest of the machine.
+1 GB install measured only by the real bench run. The Cloud Functions variant
+runs the tiny model's GCF zip under the real functions-framework. The page
+cache is left alone (--no-drop-caches) so tests do not slow the rest of the
+machine.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from click.testing import CliRunner
 
 from coldbrew.artifact.builder import BuildOptions, build_artifact
 from coldbrew.artifact.target import Target
-from coldbrew.bench.ratios import COLD_MEDIAN
+from coldbrew.bench.ratios import COLD_MEDIAN, WARM_P50
 from coldbrew.bench.results import schema_problems
 from coldbrew.cli import main
 from coldbrew.errors import InterpreterNotFoundError
 from coldbrew.interpreters import find_interpreter
+from gcf_artifacts import build_tiny_lambda_zip, gcf_zip_from_lambda
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = Path.home() / ".cache" / "coldbrew"  # the real cache: wheels and runtimes reused
@@ -51,6 +54,14 @@ def tiny(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> tupl
     return project, Path(build_artifact(options).artifact)
 
 
+@pytest.fixture(scope="module")
+def tiny_gcf(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """The tiny model's Cloud Functions zip."""
+    workdir = tmp_path_factory.mktemp("bench-gcf")
+    lambda_zip = build_tiny_lambda_zip(workdir, tiny_model_dir)
+    return gcf_zip_from_lambda(lambda_zip, workdir / "tiny-gcf-py312-x86_64.zip")
+
+
 def _png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -58,11 +69,14 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def test_bench_with_baselines_a_and_c(tiny: tuple[Path, Path], tmp_path: Path) -> None:
+def test_bench_with_baselines_a_and_c_and_gcf(
+    tiny: tuple[Path, Path], tiny_gcf: Path, tmp_path: Path
+) -> None:
     project, artifact = tiny
     json_path = tmp_path / "out" / "bench.json"
     args = [
-        "bench", str(artifact), "--baselines", "a,c", "--cold-runs", "2",
+        "bench", str(artifact), "--baselines", "a,c", "--gcf-artifact", str(tiny_gcf),
+        "--cold-runs", "3",
         "--warm-runs", "4", "--batch-runs", "2", "--throughput-requests", "6",
         "--no-drop-caches", "--project-dir", str(project), "--json", str(json_path),
         "--work-dir", str(CACHE_DIR / "bench"), "--cache-dir", str(CACHE_DIR),
@@ -72,22 +86,27 @@ def test_bench_with_baselines_a_and_c(tiny: tuple[Path, Path], tmp_path: Path) -
 
     data = json.loads(json_path.read_text())
     assert schema_problems(data) == []
-    assert [v["key"] for v in data["variants"]] == ["coldbrew", "a", "c"]
-    coldbrew, unslimmed, floor = data["variants"]
+    assert [v["key"] for v in data["variants"]] == ["coldbrew", "gcf", "a", "c"]
+    coldbrew, gcf, unslimmed, floor = data["variants"]
     for variant in data["variants"]:
         samples = variant["cold_start"]["samples"]
-        assert len(samples) == 2
+        assert len(samples) == 3
         assert all(s["status"] == 200 and s["cold"] for s in samples), samples
         assert all(s["init_ms"] > 0 and s["latency_ms"] > 0 for s in samples)
+        # The first answer comes after the instance is up: init is part of the latency.
+        assert all(s["latency_ms"] > s["init_ms"] for s in samples if variant is gcf)
         assert not any(s["page_cache_dropped"] for s in samples)
         assert variant["failures"] == []
-        assert variant["max_memory_mb"] > 0
+    for variant in (coldbrew, unslimmed, floor):
+        assert variant["platform"] == "lambda" and variant["max_memory_mb"] > 0
+    assert gcf["platform"] == "gcf" and gcf["max_memory_mb"] is None
+    assert gcf["runtime_python"].startswith("3.12.")
     # The round-robin put each variant first in some round.
     firsts = {
         v["key"] for v in data["variants"] for s in v["cold_start"]["samples"] if s["position"] == 0
     }
-    assert firsts == {"coldbrew", "a"}
-    for variant in (coldbrew, unslimmed):
+    assert firsts == {"coldbrew", "gcf", "a"}
+    for variant in (coldbrew, gcf, unslimmed):
         assert len(variant["warm"]["batch_1"]["samples_ms"]) == 4
         assert len(variant["warm"]["batch_32"]["samples_ms"]) == 2
         assert variant["throughput"]["requests"] == 6
@@ -98,6 +117,8 @@ def test_bench_with_baselines_a_and_c(tiny: tuple[Path, Path], tmp_path: Path) -
     assert unslimmed["unzipped_bytes"] > coldbrew["unzipped_bytes"]
     assert unslimmed["python"] == coldbrew["python"] == "3.12"
     ratios = {(r["figure"], r["baseline"]): r for r in data["ratios"]}
+    for figure in (COLD_MEDIAN, WARM_P50):  # Lambda's coldbrew over Cloud Functions'
+        assert ratios[(figure, "gcf")]["ratio"] > 0 and ratios[(figure, "gcf")]["target"] is None
     for baseline, target in (("a", 0.5), ("c", 1.15)):
         ratio = ratios[(COLD_MEDIAN, baseline)]
         assert ratio["target"] == target and ratio["ratio"] > 0
@@ -113,6 +134,7 @@ def test_bench_with_baselines_a_and_c(tiny: tuple[Path, Path], tmp_path: Path) -
     out = outcome.output
     assert "coldbrew bench: figures" in out and "coldbrew / baseline" in out
     assert "(a) unslimmed" in out and "(c) floor" in out
+    assert "Cloud Functions" in out and "container start" in out
     assert "<= 0.5x" in out and "<= 1.15x" in out
     assert "page cache: not dropped (--no-drop-caches)" in out
 

@@ -11,7 +11,6 @@ embedding cache never answers.
 from __future__ import annotations
 
 import collections
-import http.client
 import itertools
 import json
 import threading
@@ -20,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from coldbrew.bench.fronts import Front, send
 from coldbrew.bench.page_cache import PageCache
 from coldbrew.bench.results import ColdSample, Throughput, VariantResult
-from coldbrew.emulate import InvocationRecord, LocalFunctionUrl
 from coldbrew.emulate.probe import FunctionUrlClient, Reply
 
 SENTENCES = (
@@ -34,7 +33,6 @@ SENTENCES = (
     "Small artifacts unpack faster and leave more of the page cache for data.",
 )
 THROUGHPUT_SLICES = 2
-_FILL_ATTEMPTS = 5
 
 
 class Progress(Protocol):
@@ -59,10 +57,10 @@ class NullProgress:
 
 @dataclass
 class Running:
-    """A variant being served: its function URL, a kept-alive client, its results."""
+    """A variant being served: its front, a kept-alive client, its results."""
 
     result: VariantResult
-    server: LocalFunctionUrl
+    front: Front
     client: FunctionUrlClient
     timeout_s: float = 120.0
     #: The variant's last log lines (sandbox output, REPORT lines), to explain failures.
@@ -87,24 +85,6 @@ def rotated(count: int, round_index: int) -> list[int]:
     return [*range(start, count), *range(start)]
 
 
-def send(client: FunctionUrlClient, texts: Sequence[str]) -> Reply:
-    """``POST /embed`` the texts; a broken connection becomes status 0, not an exception."""
-    try:
-        return client.embed(texts)
-    except (OSError, http.client.HTTPException) as exc:
-        client.close()
-        return Reply(0, {"error": str(exc)}, float("nan"), {})
-
-
-def record_for(run: Running, reply: Reply) -> InvocationRecord | None:
-    """The REPORT record of the invocation that produced ``reply`` (by request id)."""
-    request_id = next((v for k, v in reply.headers.items() if k.lower() == "x-amzn-requestid"), "")
-    for record in reversed(run.server.records):
-        if record.request_id == request_id:
-            return record
-    return None
-
-
 def measure_cold(
     runs: Sequence[Running], rounds: int, page_cache: PageCache, progress: Progress
 ) -> None:
@@ -113,19 +93,18 @@ def measure_cold(
     for round_index in range(rounds):
         for position, index in enumerate(rotated(len(runs), round_index)):
             run = runs[index]
-            run.server.emulator.reap_idle(0)  # the next request must start a sandbox
+            run.front.retire()  # the next request must start an instance
             dropped = page_cache.drop()
-            reply = send(run.client, [text("cold", round_index)])
-            record = record_for(run, reply)
+            reply, answer = run.front.cold_request(run.client, [text("cold", round_index)])
             sample = ColdSample(
                 round=round_index,
                 position=position,
                 status=reply.status,
-                cold=record is not None and record.cold,
+                cold=answer.cold,
                 latency_ms=reply.latency_ms,
-                init_ms=None if record is None else record.init_ms,
-                duration_ms=None if record is None else record.duration_ms,
-                max_memory_mb=None if record is None else record.max_memory_mb,
+                init_ms=answer.init_ms,
+                duration_ms=answer.duration_ms,
+                max_memory_mb=answer.max_memory_mb,
                 page_cache_dropped=dropped,
             )
             run.result.cold.append(sample)
@@ -134,8 +113,8 @@ def measure_cold(
                     f"cold start {round_index}: HTTP {reply.status}, cold={sample.cold}: "
                     f"{json.dumps(reply.body)[:300]}{_tail(run)}"
                 )
-            # Retire it now: an idle sandbox would hold memory through the other variants' runs.
-            run.server.emulator.reap_idle(0)
+            # Retire it now: an idle instance would hold memory through the other variants' runs.
+            run.front.retire()
             progress.advance()
 
 
@@ -151,6 +130,7 @@ def measure_warm(
     if not embedders:
         return
     for run in embedders:  # the cold start and first calls are not warm figures
+        run.front.ensure_instance()
         for n in range(3):
             _check(run, send(run.client, [text("warm-up", n)]), 1, "warm-up")
     progress.phase(f"warm latency, batch 1 ({warm_runs} per variant)", warm_runs)
@@ -210,7 +190,7 @@ def _timed_slice(
     run: Running, clients: int, count: int, slice_index: int, progress: Progress
 ) -> Throughput:
     connections = [
-        FunctionUrlClient(run.server.url, timeout_s=run.timeout_s) for _ in range(clients)
+        FunctionUrlClient(run.front.url, timeout_s=run.timeout_s) for _ in range(clients)
     ]
     try:
         _fill_pool(run, connections)
@@ -250,33 +230,31 @@ def _timed_slice(
 
 
 def _fill_pool(run: Running, connections: Sequence[FunctionUrlClient]) -> None:
-    # Concurrent requests until the pool holds one idle sandbox per client.
-    emulator = run.server.emulator
+    # One warm instance per client before the timing (as many as the platform needs).
     counter = itertools.count()
-    for _ in range(_FILL_ATTEMPTS):
-        if emulator.sandbox_counts()[0] >= len(connections):
-            return
+
+    def warm_up() -> None:
         barrier = threading.Barrier(len(connections))
 
-        def fill(client: FunctionUrlClient, barrier: threading.Barrier) -> None:
-            barrier.wait()  # all at once, so each lands on its own sandbox
+        def fill(client: FunctionUrlClient) -> None:
+            barrier.wait()  # all at once, so each lands on its own instance
             send(client, [text("fill", next(counter))])
 
-        threads = [
-            threading.Thread(target=fill, args=(c, barrier), daemon=True) for c in connections
-        ]
+        threads = [threading.Thread(target=fill, args=(c,), daemon=True) for c in connections]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
 
+    run.front.fill(connections, warm_up)
+
 
 def _check(run: Running, reply: Reply, expected: int, what: str) -> bool:
     body = reply.body if isinstance(reply.body, dict) else {}
     embeddings = body.get("embeddings")
-    record = record_for(run, reply)
+    answer = run.front.answer_for(reply)
     if reply.status == 200 and isinstance(embeddings, list) and len(embeddings) == expected:
-        if record is not None and record.cold and what != "warm-up":
+        if answer is not None and answer.cold and what != "warm-up":
             run.result.failures.append(f"{what}: answered by a new sandbox, not a warm one")
             return False
         return True

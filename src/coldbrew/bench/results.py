@@ -129,6 +129,7 @@ class VariantResult:
             "description": v.description,
             "artifact": str(v.artifact),
             "kind": v.kind,
+            "platform": v.platform,
             "python": v.python_version,
             "runtime_python": self.runtime_python,
             "zipped_bytes": v.zipped_bytes,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from coldbrew.bench.environment import describe_host, load_average
+from coldbrew.bench.fronts import GcfFront, LambdaFront
 from coldbrew.bench.measure import (
     THROUGHPUT_SLICES,
     Progress,
@@ -31,6 +32,7 @@ from coldbrew.bench.ratios import compute_ratios
 from coldbrew.bench.results import BenchResult, VariantResult
 from coldbrew.bench.variants import Variant
 from coldbrew.emulate import EmulatorConfig, LocalFunctionUrl, RuntimeEnvironment
+from coldbrew.emulate.gcf_runtime import GcfRuntime
 from coldbrew.emulate.probe import FunctionUrlClient
 from coldbrew.errors import ConfigurationError
 
@@ -80,11 +82,16 @@ def run_bench(
     runtimes: Mapping[str, RuntimeEnvironment],
     page_cache: PageCache,
     progress: Progress,
+    gcf_runtimes: Mapping[str, GcfRuntime] | None = None,
+    work_dir: Path | None = None,
 ) -> BenchResult:
     """Measure ``variants`` (coldbrew first) and return every sample and ratio.
 
-    ``runtimes`` maps each variant's Python version to its ready runtime venv.
-    Request failures are recorded in the result, not raised.
+    ``runtimes`` maps each Lambda variant's Python version to its ready
+    runtime venv, ``gcf_runtimes`` each Cloud Functions variant's to its
+    interpreter and functions-framework; a Cloud Functions artifact is unpacked
+    under ``work_dir`` (default: ``cache_dir``). Request failures are recorded
+    in the result, not raised.
     """
     if not variants or variants[0].key != "coldbrew":
         raise ConfigurationError("the first variant must be the coldbrew artifact")
@@ -94,13 +101,18 @@ def run_bench(
     runs: list[Running] = []
     with contextlib.ExitStack() as stack:
         for variant in variants:
-            runs.append(_serve(stack, variant, settings, cache_dir, runtimes))
+            if variant.platform == "gcf":
+                gcf_runtime = (gcf_runtimes or {}).get(variant.python_version)
+                runs.append(
+                    _serve_gcf(stack, variant, settings, gcf_runtime, work_dir or cache_dir)
+                )
+            else:
+                runs.append(_serve(stack, variant, settings, cache_dir, runtimes))
         measure_cold(runs, settings.cold_runs, page_cache, progress)
         measure_warm(runs, settings.warm_runs, settings.batch_runs, settings.batch_size, progress)
         measure_throughput(runs, settings.concurrency, settings.throughput_requests, progress)
         for run in runs:
-            peaks = [r.max_memory_mb for r in run.server.records if r.max_memory_mb is not None]
-            run.result.max_memory_mb = max(peaks, default=None)
+            run.result.max_memory_mb = run.front.max_memory_mb()
     results = [run.result for run in runs]
     for result in results:
         _note_slow_init(result)
@@ -152,10 +164,41 @@ def _serve(
     stack.enter_context(server)
     client = FunctionUrlClient(server.url, timeout_s=settings.timeout_s + settings.init_timeout_s)
     stack.callback(client.close)
-    return Running(result, server, client, timeout_s=settings.timeout_s, log_tail=log_tail)
+    return Running(
+        result, LambdaFront(server), client, timeout_s=settings.timeout_s, log_tail=log_tail
+    )
+
+
+def _serve_gcf(
+    stack: contextlib.ExitStack,
+    variant: Variant,
+    settings: BenchSettings,
+    runtime: GcfRuntime | None,
+    work_dir: Path,
+) -> Running:
+    if runtime is None:
+        raise ConfigurationError(
+            f"no functions-framework runtime prepared for Python {variant.python_version}"
+        )
+    result = VariantResult(variant, runtime_python=runtime.python_version)
+    log_tail: collections.deque[str] = collections.deque(maxlen=40)
+    front = GcfFront(
+        variant.artifact,
+        runtime,
+        work_dir=work_dir / "tmp",
+        env=dict(variant.env),
+        init_timeout_s=settings.init_timeout_s,
+        on_log=log_tail.append,
+    )
+    stack.callback(front.close)
+    client = FunctionUrlClient(front.url, timeout_s=settings.timeout_s + settings.init_timeout_s)
+    stack.callback(client.close)
+    return Running(result, front, client, timeout_s=settings.timeout_s, log_tail=log_tail)
 
 
 def _note_slow_init(result: VariantResult) -> None:
+    if result.variant.platform != "lambda":
+        return
     slow = [s.init_ms for s in result.cold_ok if (s.init_ms or 0) > LAMBDA_INIT_LIMIT_MS]
     if slow:
         note = (

@@ -12,6 +12,9 @@
 * ``d`` - the floor of coldbrew's own stack: a minimal handler on tokenizers
   and the runtime's ctypes binding, over the slim artifact's own tree
   (:func:`own_floor_variant`).
+* ``gcf`` - the same model's Cloud Functions artifact (``coldbrew build
+  --platform gcf``) served by Google's functions-framework, not the Lambda
+  emulator (:func:`gcf_variant`); measured only when given.
 
 Built baselines are cached in the bench work directory under the sha256 of
 the artifact they derive from, so a second run only measures.
@@ -33,7 +36,7 @@ from coldbrew.bench.baseline_handlers import CTYPES_FLOOR, FLOOR, handler_source
 from coldbrew.errors import ConfigurationError
 
 #: Every variant key, in column order.
-VARIANT_KEYS = ("coldbrew", "a", "b", "c", "d")
+VARIANT_KEYS = ("coldbrew", "a", "b", "c", "d", "gcf")
 #: The baselines ``--baselines`` chooses from.
 BASELINES = ("a", "b", "c", "d")
 LABELS = {
@@ -42,7 +45,22 @@ LABELS = {
     "b": "(b) sentence-transformers",
     "c": "(c) floor",
     "d": "(d) own-stack floor",
+    "gcf": "coldbrew on Cloud Functions (functions-framework)",
 }
+#: The platforms a variant can be served on: Lambda's emulator, or functions-framework.
+PLATFORMS = ("lambda", "gcf")
+#: A Cloud Functions artifact's entry point, at its root.
+GCF_ENTRY_POINT = "main.py"
+GCF_NOTES = (
+    "cold start: process launch to the first /embed answer, the request sent at "
+    "launch and retried every 5 ms while the port refuses (the framework loads the "
+    "entry point and its model before gunicorn listens); Init Duration: launch to "
+    "the port accepting. Both include functions-framework's gunicorn start, part of "
+    "Cloud Functions' real cold start too; the platform's container start and "
+    "request routing are not measured here",
+    "one instance serves concurrent requests on its threads (Cloud Functions' "
+    "concurrency per instance); max memory not measured",
+)
 HANDLER_FILE = "lambda_function.py"
 #: The rules the floor (c) is built with: numpy and the onnxruntime Python package.
 NUMPY_RULES = Path("packaging") / "aws-lambda-numpy.toml"
@@ -73,6 +91,8 @@ class Variant:
     notes: tuple[str, ...] = ()
     #: Built by this run (False: the artifact under test, or a cached baseline).
     built_now: bool = False
+    #: Where it is served: one of :data:`PLATFORMS`.
+    platform: str = "lambda"
 
     @property
     def label(self) -> str:
@@ -127,6 +147,11 @@ def coldbrew_variant(artifact: Path) -> Variant:
         raise ConfigurationError(
             f"artifact {artifact} does not exist: build it with `coldbrew build`"
         )
+    if zipfile.is_zipfile(artifact) and is_gcf_artifact(artifact):
+        raise ConfigurationError(
+            f"{artifact} is a Cloud Functions artifact: bench a Lambda build as ARTIFACT "
+            "and pass this one with --gcf-artifact"
+        )
     report = read_report_json(artifact)
     zipped, unzipped = zip_sizes(artifact)
     notes = [] if report else ["no build report beside the artifact: assumed Python 3.12"]
@@ -139,6 +164,40 @@ def coldbrew_variant(artifact: Path) -> Variant:
         unzipped_bytes=unzipped,
         arch=report.get("arch"),
         notes=tuple(notes),
+    )
+
+
+def is_gcf_artifact(artifact: Path) -> bool:
+    """A zip with Cloud Functions' ``main.py`` at its root and no Lambda handler."""
+    with zipfile.ZipFile(artifact) as archive:
+        names = set(archive.namelist())
+    return GCF_ENTRY_POINT in names and HANDLER_FILE not in names
+
+
+def gcf_variant(artifact: Path) -> Variant:
+    """A Cloud Functions artifact, served by functions-framework beside the Lambda variants."""
+    fix = "build it with `coldbrew build --platform gcf`"
+    if not artifact.is_file():
+        raise ConfigurationError(f"Cloud Functions artifact {artifact} does not exist: {fix}")
+    if not zipfile.is_zipfile(artifact) or not is_gcf_artifact(artifact):
+        raise ConfigurationError(
+            f"{artifact} is not a Cloud Functions artifact (no {GCF_ENTRY_POINT} at its "
+            f"root): {fix}, and pass that zip to --gcf-artifact"
+        )
+    report = read_report_json(artifact)
+    zipped, unzipped = zip_sizes(artifact)
+    notes = [] if report else ["no build report beside the artifact: assumed Python 3.12"]
+    return Variant(
+        key="gcf",
+        description="the same model's Cloud Functions artifact under Google's "
+        "functions-framework in a fresh target-interpreter process",
+        artifact=artifact,
+        python_version=str(report.get("python", "3.12")),
+        zipped_bytes=zipped,
+        unzipped_bytes=unzipped,
+        arch=report.get("arch"),
+        notes=(*notes, *GCF_NOTES),
+        platform="gcf",
     )
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from coldbrew.bench.variants import Variant
     from coldbrew.emulate import RuntimeEnvironment
+    from coldbrew.emulate.gcf_runtime import GcfRuntime
 
 DEFAULT_ARTIFACT = Path("dist/minilm-l6-v2-py312-x86_64.zip")
 DEFAULT_JSON = Path("bench-results/bench.json")
@@ -65,24 +66,34 @@ def _progress(console: Console) -> Iterator[_RichProgress]:
 def _prepare(
     artifact: Path,
     baselines: tuple[str, ...],
+    gcf_artifact: Path | None,
     project_dir: Path,
     cache_dir: Path,
     work_dir: Path,
     console: Console,
-) -> tuple[list[Variant], dict[str, RuntimeEnvironment]]:
+) -> tuple[list[Variant], dict[str, RuntimeEnvironment], dict[str, GcfRuntime]]:
     from coldbrew.bench import variants as v
     from coldbrew.bench.st_baseline import ST_PYTHON, sentence_transformers_variant
     from coldbrew.emulate import check_arch, ensure_runtime
+    from coldbrew.emulate.gcf_runtime import ensure_gcf_runtime
 
     slim = v.coldbrew_variant(artifact)
+    gcf = None if gcf_artifact is None else v.gcf_variant(gcf_artifact)
     arch = check_arch(slim.arch)
+    if gcf is not None:
+        check_arch(gcf.arch)
     versions = [slim.python_version] + ([ST_PYTHON] if "b" in baselines else [])
     runtimes: dict[str, RuntimeEnvironment] = {}
+    gcf_runtimes: dict[str, GcfRuntime] = {}
     chosen: list[Variant] = [slim]
     with console.status("preparing") as status:
         for version in dict.fromkeys(versions):
             status.update(f"runtime venv for Python {version} (built once, then cached)")
             runtimes[version] = ensure_runtime(cache_dir, version, arch=arch)
+        if gcf is not None:
+            status.update(f"functions-framework for Python {gcf.python_version} (cached)")
+            gcf_runtimes[gcf.python_version] = ensure_gcf_runtime(cache_dir, gcf.python_version)
+            chosen.append(gcf)
         for key in baselines:
             if key == "a":
                 chosen.append(
@@ -102,7 +113,7 @@ def _prepare(
         state = "as given" if variant.key == "coldbrew" else "cached"
         state = "built now" if variant.built_now else state
         console.print(f"{variant.label}: {variant.artifact} ({variant.kind}, {state})")
-    return chosen, runtimes
+    return chosen, runtimes, gcf_runtimes
 
 
 @click.command("bench")
@@ -119,6 +130,15 @@ def _prepare(
     envvar=config.BENCH_BASELINES,
     show_envvar=True,
     help="Baselines to measure beside ARTIFACT, comma-separated: a, b, c, d (empty: none).",
+)
+@click.option(
+    "--gcf-artifact",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="COLDBREW_BENCH_GCF_ARTIFACT",  # the name lives with its option
+    show_envvar=True,
+    help="Also measure this Cloud Functions artifact (`coldbrew build --platform gcf`) "
+    "under functions-framework, beside ARTIFACT on Lambda's emulator.",
 )
 @click.option(
     "--cold-runs",
@@ -223,6 +243,7 @@ def _prepare(
 def command(
     artifact: Path,
     baselines: str,
+    gcf_artifact: Path | None,
     cold_runs: int,
     warm_runs: int,
     batch_runs: int,
@@ -254,6 +275,11 @@ def command(
       (c)       the floor: a minimal handler over ARTIFACT's own slim tree and
                 model (imports, session, tokenizer, one inference at init).
                 Cold start only.
+      gcf       with --gcf-artifact: the same model's Cloud Functions artifact
+                under Google's functions-framework (gunicorn) in a fresh
+                target-interpreter process per cold start. Its cold start is
+                launch to the first /embed answer (the platform's container
+                start is not measured); its ratios read Lambda / Cloud Functions.
 
     \b
     Figures, for every variant (ms are milliseconds, MB are 2^20 bytes):
@@ -319,8 +345,8 @@ def command(
             "the same model (`coldbrew build --layout zip`), or serve this one with "
             "`coldbrew serve`"
         )
-    variants, runtimes = _prepare(
-        resolved.function, chosen, project_dir, cache_dir, work, status_console
+    variants, runtimes, gcf_runtimes = _prepare(
+        resolved.function, chosen, gcf_artifact, project_dir, cache_dir, work, status_console
     )
     page_cache = PageCache(enabled=drop_caches)
     with _progress(status_console) as progress:
@@ -331,6 +357,8 @@ def command(
             runtimes=runtimes,
             page_cache=page_cache,
             progress=progress,
+            gcf_runtimes=gcf_runtimes,
+            work_dir=work,
         )
     result.write(json_path)
     console.print(render(result))
