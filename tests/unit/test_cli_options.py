@@ -135,8 +135,9 @@ NAMES_BEFORE_THE_FACTORY: dict[tuple[str, str], str] = {
     ("tune", "TRACE"): "COLDBREW_TUNE_TRACE",
 }
 
-#: Variables for options that had none (every option now has one).
+#: Variables added since: new options, and options that had none (every option now has one).
 NAMES_ADDED: dict[tuple[str, str], str] = {
+    ("bench", "--gcf-artifact"): "COLDBREW_BENCH_GCF_ARTIFACT",
     ("deploy", "--env"): "COLDBREW_DEPLOY_ENV",
     ("model build", "--force"): "COLDBREW_MODEL_FORCE",
     ("serve", "--env"): "COLDBREW_SERVE_ENV",
