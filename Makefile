@@ -9,6 +9,8 @@ MODEL ?= minilm-l6-v2
 TARGET_PYTHON ?= 3.12
 ARCH ?= x86_64
 ARTIFACT := dist/$(MODEL)-py$(subst .,,$(TARGET_PYTHON))-$(ARCH).zip
+# The second target: the Cloud Functions (2nd gen) source archive of the same model.
+GCF_ARTIFACT := dist/$(MODEL)-gcf-py$(subst .,,$(TARGET_PYTHON))-x86_64.zip
 # torch is installed first and pinned: letting pip choose it pulls a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 EXTRAS := runtime,model,infra,dev,bench,capacity,deploy
@@ -22,7 +24,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help demo test lint typecheck model artifact synth-cdk clean constraints
 
 help:
-	@echo "make demo   build the MiniLM model and artifact, serve it on a local function URL, send requests, cdk synth"
+	@echo "make demo   build the MiniLM model and artifact, serve it on a local function URL, send requests,"
+	@echo "            deploy onto moto, the same for Cloud Functions briefly, cdk synth"
 	@echo "make test   lint, type-check and run the test suite (unit, functional, synth)"
 
 # Both installs are held to constraints.txt, the dev/CI lock (`make constraints` regenerates it).
@@ -67,6 +70,10 @@ demo: $(BIN)/.installed node_modules/.installed
 	$(MAKE) --no-print-directory artifact
 	$(BIN)/coldbrew demo $(ARTIFACT)
 	$(BIN)/coldbrew deploy --local --serve-for 0 $(ARTIFACT)
+	@echo "--- the second target, briefly: Google Cloud Functions (2nd gen) ---"
+	$(BIN)/coldbrew build --platform gcf --model $(MODEL) --python $(TARGET_PYTHON)
+	$(BIN)/coldbrew demo --platform gcf --cold-runs 2 --warm-runs 20 $(GCF_ARTIFACT)
+	$(BIN)/coldbrew deploy --platform gcf --local --serve-for 0 $(GCF_ARTIFACT)
 	$(MAKE) --no-print-directory synth-cdk
 
 lint: $(BIN)/.installed

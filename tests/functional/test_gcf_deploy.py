@@ -173,3 +173,26 @@ def test_dry_run_reads_and_prints_the_calls_only(fake: FakeGoogleCloud, tmp_path
     assert len(fake.writes()) == writes
     assert "would call: functions update_function" in out
     assert "update_mask=service_config.available_memory " in out
+
+
+def test_local_deploys_onto_the_fake_and_checks_the_source_byte_for_byte(tmp_path: Path) -> None:
+    artifact = _artifact(tmp_path / "dist")
+    args = ["deploy", "--platform", "gcf", "--local", "--serve-for", "0", str(artifact)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # Rich wraps long lines
+    assert "local Cloud Functions API" in output
+    assert "projects/coldbrew-local/locations/us-central1/functions/" in output
+    assert "create_function" in output and "url: https://" in output
+    squeezed = "".join(result.output.split())  # Rich may wrap inside the path
+    assert f"checked:thedeployedsourceis{artifact},byteforbyte" in squeezed
+
+
+def test_local_then_serves_the_deployed_source_under_functions_framework(tmp_path: Path) -> None:
+    artifact = _artifact(tmp_path / "dist")
+    args = ["deploy", "--platform", "gcf", "--local", "--serve-for", "1", "--port", "0"]
+    result = CliRunner().invoke(main, [*args, str(artifact)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "byte for byte" in output
+    assert "Serving" in output and "functions-framework" in output

@@ -236,15 +236,32 @@ def command(
     from coldbrew.emulate.settings import parse_env_pairs
 
     if platform == "gcf":
+        env = parse_env_pairs(env_pairs)
+
+        def serve(built: Path) -> None:
+            if serve_for == 0:
+                return
+            from coldbrew.cli.serve_cmd import gcf_server, serve_gcf_until_stopped
+
+            console = Console(highlight=False)
+            report, _ = read_build(built)
+            server = gcf_server(
+                console, built, str(report["python"]), cache_dir, runtime_python, host, port,
+                env=env,
+            )  # fmt: skip
+            serve_gcf_until_stopped(console, server, stop_after_s=serve_for)
+
         deploy_to_gcf(
             artifact=artifact,
             name=function_name,
             region=region,
             memory_mb=memory_mb,
             timeout_s=timeout_s,
-            env=parse_env_pairs(env_pairs),
+            env=env,
             dry_run=dry_run,
             settings=gcf_settings,
+            local=local,
+            serve=serve,
         )
         return
 

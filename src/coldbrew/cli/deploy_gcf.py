@@ -119,6 +119,11 @@ def gcf_options(command: F) -> F:
     return command
 
 
+#: ``--local``'s project and region: names the fake accepts, never a real project's.
+LOCAL_PROJECT = "coldbrew-local"
+LOCAL_REGION = "us-central1"
+
+
 def deploy_to_gcf(
     *,
     artifact: Path | None,
@@ -129,8 +134,61 @@ def deploy_to_gcf(
     env: Mapping[str, str],
     dry_run: bool,
     settings: Mapping[str, Any],
+    local: bool = False,
+    serve: Callable[[Path], None] | None = None,
 ) -> None:
-    """Deploy ``artifact`` as a Cloud Functions (2nd gen) HTTP function; print its URL."""
+    """Deploy ``artifact`` as a Cloud Functions (2nd gen) HTTP function; print its URL.
+
+    ``local``: onto the in-process fake of Google's API
+    (:class:`~coldbrew.deploy.gcf_fake.FakeGoogleCloud`), through the same real
+    clients, then check the uploaded source is the built zip byte for byte and
+    hand the artifact to ``serve`` (functions-framework, as ``coldbrew serve``).
+    """
+    if not local:
+        _deploy_to_gcf(artifact, name, region, memory_mb, timeout_s, env, dry_run, settings)
+        return
+    from rich.console import Console
+
+    from coldbrew.deploy.built_artifact import locate_artifact
+    from coldbrew.deploy.gcf_fake import FakeGoogleCloud
+    from coldbrew.errors import DeployError
+
+    artifact = locate_artifact(artifact)
+    with FakeGoogleCloud(polls=1) as fake:
+        Console(highlight=False).print(
+            f"local Cloud Functions API (coldbrew's fake of Google's, for these clients): "
+            f"{fake.endpoint}",
+            markup=False,
+        )
+        local_settings = {
+            **settings,
+            "gcf_project": settings["gcf_project"] or LOCAL_PROJECT,
+            "gcf_api_endpoint": fake.endpoint,
+        }
+        region = region or LOCAL_REGION
+        _deploy_to_gcf(artifact, name, region, memory_mb, timeout_s, env, dry_run, local_settings)
+        if dry_run:
+            return
+        built = artifact.read_bytes()
+        if not any(data == built for data in fake.uploads.values()):
+            raise DeployError(f"the source the fake received is not {artifact}, byte for byte")
+        Console(highlight=False).print(
+            f"checked: the deployed source is {artifact}, byte for byte", markup=False
+        )
+    if serve is not None:
+        serve(artifact)
+
+
+def _deploy_to_gcf(
+    artifact: Path | None,
+    name: str | None,
+    region: str | None,
+    memory_mb: int,
+    timeout_s: int,
+    env: Mapping[str, str],
+    dry_run: bool,
+    settings: Mapping[str, Any],
+) -> None:
     from rich.console import Console
 
     from coldbrew.deploy.built_artifact import default_function_name, locate_artifact, read_build
