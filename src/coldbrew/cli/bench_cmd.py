@@ -110,7 +110,7 @@ def _prepare(
             else:
                 chosen.append(v.own_floor_variant(slim, work_dir, status.update))
     for variant in chosen:
-        state = "as given" if variant.key == "coldbrew" else "cached"
+        state = "as given" if variant.key in ("coldbrew", "gcf") else "cached"
         state = "built now" if variant.built_now else state
         console.print(f"{variant.label}: {variant.artifact} ({variant.kind}, {state})")
     return chosen, runtimes, gcf_runtimes
