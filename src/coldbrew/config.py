@@ -2,8 +2,8 @@
 
 Each command declares its options with :func:`coldbrew.cli.options.option`,
 which keeps the variable's name beside its flag; the names here are those of
-``coldbrew bench`` and ``coldbrew build`` (not yet declared through the
-factory) and ``COLDBREW_CACHE_DIR``, which the wheelhouse tool
+``coldbrew bench`` (not yet declared through the factory) and
+``COLDBREW_CACHE_DIR``, which the wheelhouse tool
 (:mod:`coldbrew.artifact.wheelhouse`) reads too. The runtime's own variables
 (inside the function) are in :mod:`coldbrew.runtime.settings`, which ships in
 artifacts; this module does not.
@@ -14,17 +14,8 @@ from __future__ import annotations
 # --- shared: the CLI's --cache-dir and python -m coldbrew.artifact.wheelhouse ---
 CACHE_DIR = "COLDBREW_CACHE_DIR"
 
-# --- coldbrew build (and bench's --project-dir) ---------------------------------
-MODEL = "COLDBREW_MODEL"
-TARGET_PYTHON = "COLDBREW_PYTHON"
-TARGET_ARCH = "COLDBREW_ARCH"
-OUT_DIR = "COLDBREW_OUT_DIR"
+# --- bench's --project-dir (build declares the same name through the factory) ---
 PROJECT_DIR = "COLDBREW_PROJECT_DIR"
-RULES_FILE = "COLDBREW_RULES"
-VIA_S3 = "COLDBREW_VIA_S3"
-PRUNE = "COLDBREW_PRUNE"
-STRIP = "COLDBREW_STRIP"
-LAYOUT = "COLDBREW_LAYOUT"
 
 # --- coldbrew bench -------------------------------------------------------------
 BENCH_ARTIFACT = "COLDBREW_BENCH_ARTIFACT"

@@ -7,115 +7,100 @@ from pathlib import Path
 
 import click
 
-from coldbrew import config
 from coldbrew.artifact.layout_choice import REQUESTS
 from coldbrew.artifact.packaging_targets import AWS_LAMBDA, GCF, PLATFORM_NAMES, packaging_target
 from coldbrew.artifact.target import ARCHES, PYTHONS, Target
-from coldbrew.cli.options import cache_dir_option
-
-#: ``coldbrew build --platform``'s environment variable.
-PLATFORM_ENV = "COLDBREW_PLATFORM"
+from coldbrew.cli.options import cache_dir_option, option
 
 
 @click.command("build")
-@click.option(
+@option(
     "--platform",
+    env="PLATFORM",
     default="aws-lambda",
     show_default=True,
     metavar="|".join(PLATFORM_NAMES),
-    envvar=PLATFORM_ENV,
-    show_envvar=True,
     help="Where the artifact deploys: aws-lambda (a Lambda zip, layer or image) or gcf "
     f"(a Google Cloud Functions 2nd gen source archive: Python {', '.join(GCF.limits.pythons)}; "
     f"{', '.join(GCF.limits.arches)}).",
 )
-@click.option(
+@option(
     "--model",
+    env="MODEL",
     default="minilm-l6-v2",
     show_default=True,
-    envvar=config.MODEL,
-    show_envvar=True,
     help="Model recipe name (built with `coldbrew model build`).",
 )
-@click.option(
+@option(
     "--python",
     "python",
+    env="PYTHON",
     default="3.12",
     show_default=True,
     metavar="|".join(PYTHONS),
-    envvar=config.TARGET_PYTHON,
-    show_envvar=True,
     help=f"Target Python (Lambda: {', '.join(AWS_LAMBDA.limits.pythons)}; "
     f"Cloud Functions: {', '.join(GCF.limits.pythons)}).",
 )
-@click.option(
+@option(
     "--arch",
+    env="ARCH",
     metavar="|".join(ARCHES),
     default="x86_64",
     show_default=True,
-    envvar=config.TARGET_ARCH,
-    show_envvar=True,
     help=f"Target CPU architecture (Cloud Functions: {', '.join(GCF.limits.arches)}).",
 )
-@click.option(
+@option(
     "--out",
     "out_dir",
+    env="OUT_DIR",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("dist"),
     show_default=True,
-    envvar=config.OUT_DIR,
-    show_envvar=True,
     help="Where the zip and its .report.json go.",
 )
-@click.option(
+@option(
     "--project-dir",
+    env="PROJECT_DIR",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=Path("."),
     show_default=True,
-    envvar=config.PROJECT_DIR,
-    show_envvar=True,
     help="Holds handlers/, models/ and packaging/.",
 )
-@click.option(
+@option(
     "--rules",
     "rules_file",
+    env="RULES",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    envvar=config.RULES_FILE,
-    show_envvar=True,
     help="Slimming rules [default: packaging/aws-lambda.toml, or packaging/gcf.toml].",
 )
-@click.option(
+@option(
     "--via-s3",
+    env="VIA_S3",
     is_flag=True,
-    envvar=config.VIA_S3,
-    show_envvar=True,
     help="Allow a zip over 50 MB (deployed through S3, as `cdk deploy` does).",
 )
-@click.option(
+@option(
     "--prune/--no-prune",
+    env="PRUNE",
     default=True,
     show_default=True,
-    envvar=config.PRUNE,
-    show_envvar=True,
     help="Remove files a traced smoke invocation never touched "
     "(shipped only if verification passes).",
 )
-@click.option(
+@option(
     "--strip/--no-strip",
+    env="STRIP",
     default=True,
     show_default=True,
-    envvar=config.STRIP,
-    show_envvar=True,
     help="Strip shared libraries, except auditwheel's (shipped only if verification passes).",
 )
-@click.option(
+@option(
     "--layout",
+    env="LAYOUT",
     type=click.Choice(REQUESTS),
     default="auto",
     show_default=True,
-    envvar=config.LAYOUT,
-    show_envvar=True,
     help="zip, layer (dependencies as a Lambda layer + a small function zip), "
     "image (a container image recipe), or auto: the first that fits Lambda's limits. "
     "Cloud Functions: zip only.",
