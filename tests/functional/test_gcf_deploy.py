@@ -196,3 +196,14 @@ def test_local_then_serves_the_deployed_source_under_functions_framework(tmp_pat
     output = " ".join(result.output.split())
     assert "byte for byte" in output
     assert "Serving" in output and "functions-framework" in output
+
+
+def test_memory_is_checked_against_cloud_functions_limits_not_lambdas(
+    fake: FakeGoogleCloud, tmp_path: Path
+) -> None:
+    artifact = _artifact(tmp_path / "dist")
+    code, output = _deploy(fake, artifact, "--memory", "16384", "--cpu", "4", "--dry-run")
+    assert code == 0, output  # over Lambda's 10,240 MB, within Cloud Functions' 32 GiB
+    code, output = _deploy(fake, artifact, "--memory", "40000", "--dry-run")
+    assert code == 1
+    assert "--memory must be 128-32768 MB on Google Cloud Functions (2nd gen), got 40000" in output

@@ -76,3 +76,21 @@ def test_reserved_environment_names_are_one_list() -> None:
     from coldbrew.emulate import settings as emulator_settings
 
     assert emulator_settings.RESERVED_ENV is aws_lambda.RESERVED_ENV
+
+
+def test_the_real_deploy_command_refuses_in_the_cdk_paths_words(
+    artifact_factory: ArtifactFactory,
+) -> None:
+    # Through `coldbrew deploy` itself, not only its spec: click no longer checks
+    # --memory against one target's range, the description does, per --platform.
+    from click.testing import CliRunner
+
+    from coldbrew.cli import main
+
+    artifact = artifact_factory()
+    args = ["deploy", "--dry-run", "--memory", "20000", "--function-name", "embed"]
+    args += ["--role-arn", "arn:aws:iam::123456789012:role/r", "--bucket", "my-artifacts"]
+    result = CliRunner().invoke(main, [*args, "--region", "us-east-1", str(artifact)])
+    assert result.exit_code == 1
+    cdk = _cdk_refusal_in_cli_names(artifact, **{k.MEMORY: 20_000})
+    assert result.output.strip() == f"Error: DeploymentError: {cdk}"

@@ -29,6 +29,7 @@ from coldbrew.cli.options import (
     runtime_python_option,
 )
 from coldbrew.deployment.aws_lambda import LAMBDA
+from coldbrew.deployment.gcf import CLOUD_FUNCTIONS
 from coldbrew.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -89,19 +90,23 @@ LOCAL_REGION = "us-east-1"
     "--memory",
     "memory_mb",
     env="DEPLOY_MEMORY_MB",
-    type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
+    type=int,
     default=1024,
     show_default=True,
-    help="Function memory in MB (CPU share scales with it).",
+    # Checked by the deployment description against the --platform's limits, in the
+    # same words as `cdk synth`, not by click against one target's range.
+    help=f"Function memory in MB (CPU share scales with it): Lambda {LAMBDA.memory_mb}, "
+    f"Cloud Functions {CLOUD_FUNCTIONS.memory_mb}.",
 )
 @option(
     "--timeout",
     "timeout_s",
     env="DEPLOY_TIMEOUT_S",
-    type=click.IntRange(LAMBDA.timeout_s.low, LAMBDA.timeout_s.high),
+    type=int,
     default=30,
     show_default=True,
-    help="Function timeout in seconds.",
+    help=f"Function timeout in seconds: Lambda {LAMBDA.timeout_s}, "
+    f"Cloud Functions {CLOUD_FUNCTIONS.timeout_s}.",
 )
 @option(
     "--alias",
