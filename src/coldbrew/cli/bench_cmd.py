@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from coldbrew import config
-from coldbrew.cli.options import cache_dir_option
+from coldbrew.cli.options import argument, cache_dir_option, option
 from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.errors import ConfigurationError
 
@@ -117,126 +116,113 @@ def _prepare(
 
 
 @click.command("bench")
-@click.argument(
+@argument(
     "artifact",
+    env="BENCH_ARTIFACT",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_ARTIFACT,
-    envvar=config.BENCH_ARTIFACT,
 )
-@click.option(
+@option(
     "--baselines",
+    env="BENCH_BASELINES",
     default="a,b,c,d",
     show_default=True,
-    envvar=config.BENCH_BASELINES,
-    show_envvar=True,
     help="Baselines to measure beside ARTIFACT, comma-separated: a, b, c, d (empty: none).",
 )
-@click.option(
+@option(
     "--gcf-artifact",
+    env="BENCH_GCF_ARTIFACT",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    envvar="COLDBREW_BENCH_GCF_ARTIFACT",  # the name lives with its option
-    show_envvar=True,
     help="Also measure this Cloud Functions artifact (`coldbrew build --platform gcf`) "
     "under functions-framework, beside ARTIFACT on Lambda's emulator.",
 )
-@click.option(
+@option(
     "--cold-runs",
+    env="BENCH_COLD_RUNS",
     type=click.IntRange(1, 1000),
     default=10,
     show_default=True,
-    envvar=config.BENCH_COLD_RUNS,
-    show_envvar=True,
     help="Fresh sandboxes per variant (the figures need 10 or more).",
 )
-@click.option(
+@option(
     "--warm-runs",
+    env="BENCH_WARM_RUNS",
     type=click.IntRange(0, 100_000),
     default=100,
     show_default=True,
-    envvar=config.BENCH_WARM_RUNS,
-    show_envvar=True,
     help="Warm requests of 1 input per variant.",
 )
-@click.option(
+@option(
     "--batch-runs",
+    env="BENCH_BATCH_RUNS",
     type=click.IntRange(0, 10_000),
     default=20,
     show_default=True,
-    envvar=config.BENCH_BATCH_RUNS,
-    show_envvar=True,
     help="Warm requests of 32 inputs per variant.",
 )
-@click.option(
+@option(
     "--throughput-requests",
+    env="BENCH_THROUGHPUT_REQUESTS",
     type=click.IntRange(0, 1_000_000),
     default=200,
     show_default=True,
-    envvar=config.BENCH_THROUGHPUT_REQUESTS,
-    show_envvar=True,
     help="Requests of 1 input per variant for the throughput figure (0: skip it).",
 )
-@click.option(
+@option(
     "--concurrency",
+    env="BENCH_CONCURRENCY",
     type=click.IntRange(1, 64),
     default=2,
     show_default=True,
-    envvar=config.BENCH_CONCURRENCY,
-    show_envvar=True,
     help="Emulator max concurrency = concurrent clients for throughput.",
 )
-@click.option(
+@option(
     "--memory",
     "memory_mb",
+    env="BENCH_MEMORY_MB",
     type=click.IntRange(LAMBDA.memory_mb.low, LAMBDA.memory_mb.high),
     default=1024,
     show_default=True,
-    envvar=config.BENCH_MEMORY_MB,
-    show_envvar=True,
     help="Memory size reported for every function, in MB (nothing is capped).",
 )
-@click.option(
+@option(
     "--drop-caches/--no-drop-caches",
+    env="BENCH_DROP_CACHES",
     default=True,
     show_default=True,
-    envvar=config.BENCH_DROP_CACHES,
-    show_envvar=True,
     help="Drop the OS page cache before every cold start (needs root; recorded either way).",
 )
-@click.option(
+@option(
     "--json",
     "json_path",
+    env="BENCH_JSON",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_JSON,
     show_default=True,
-    envvar=config.BENCH_JSON,
-    show_envvar=True,
     help="Where every raw sample and the environment are written.",
 )
-@click.option(
+@option(
     "--chart",
     "chart_path",
+    env="BENCH_CHART",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    envvar=config.BENCH_CHART,
-    show_envvar=True,
     help="PNG chart [default: the JSON path with .png].",
 )
-@click.option(
+@option(
     "--project-dir",
+    env="PROJECT_DIR",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=Path("."),
     show_default=True,
-    envvar=config.PROJECT_DIR,
-    show_envvar=True,
     help="Holds handlers/, models/ and packaging/ (baseline (a) is built from it).",
 )
-@click.option(
+@option(
     "--work-dir",
+    env="BENCH_WORK_DIR",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    envvar=config.BENCH_WORK_DIR,
-    show_envvar=True,
     help="Where built baselines are cached [default: <cache-dir>/bench].",
 )
 @cache_dir_option
