@@ -26,11 +26,11 @@ from coldbrew.cli.options import (
     max_concurrency_option,
     option,
     port_option,
+    require_flags,
     runtime_python_option,
 )
 from coldbrew.deployment.aws_lambda import LAMBDA
 from coldbrew.deployment.gcf import CLOUD_FUNCTIONS
-from coldbrew.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from coldbrew.deploy.spec import DeploySpec
@@ -310,12 +310,12 @@ def command(
         from coldbrew.cli.deploy_output import deploy_and_print, print_plain, print_summary
         from coldbrew.deploy.aws import boto3_clients, resolve_region
 
-        missing = [f for f, v in (("--role-arn", role_arn), ("--bucket", bucket)) if not v]
-        if missing:
-            raise ConfigurationError(
-                f"deploying to AWS needs {' and '.join(missing)} (managed elsewhere); "
-                "or deploy with `cdk deploy` (infra/), or try it locally with --local"
-            )
+        require_flags(
+            "deploying to AWS",
+            (("--role-arn", role_arn), ("--bucket", bucket)),
+            "(managed elsewhere); or deploy with `cdk deploy` (infra/), "
+            "or try it locally with --local",
+        )
         assert role_arn is not None and bucket is not None
         region = resolve_region(region)
         spec = spec_for(role_arn, bucket, region, create_bucket=False)

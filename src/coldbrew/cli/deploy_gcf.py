@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from coldbrew.cli.options import option
+from coldbrew.cli.options import option, require_flags
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -197,15 +197,13 @@ def _deploy_to_gcf(
     from coldbrew.deploy.gcf_plan import plan_gcf_deploy
     from coldbrew.deploy.gcf_spec import GcfFunctionSpec
     from coldbrew.deployment.description import Deployment
-    from coldbrew.errors import ConfigurationError
 
     project = settings["gcf_project"]
-    missing = [f for f, v in (("--project", project), ("--region", region)) if not v]
-    if missing:
-        raise ConfigurationError(
-            f"deploying to Cloud Functions needs {' and '.join(missing)} "
-            "(e.g. --project my-project --region europe-west1)"
-        )
+    require_flags(
+        "deploying to Cloud Functions",
+        (("--project", project), ("--region", region)),
+        "(e.g. --project my-project --region europe-west1)",
+    )
     console = Console(highlight=False)
     artifact = locate_artifact(artifact)
     report, sha256 = read_build(artifact)

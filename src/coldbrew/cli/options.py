@@ -10,11 +10,13 @@ spells a variable out. The shared options of several commands follow.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from coldbrew.errors import ConfigurationError
 
 #: What an option decorates: the command's function, or the command itself.
 Decorated = TypeVar("Decorated", bound=Callable[..., Any] | click.Command)
@@ -98,3 +100,14 @@ def runtime_python_option(help_text: str) -> Callable[[Decorated], Decorated]:
         default=None,
         help=help_text,
     )
+
+
+def require_flags(what: str, flags: Sequence[tuple[str, object]], hint: str) -> None:
+    """Refuse, in one line, when any of ``flags`` (name, value) has no value.
+
+    ``what`` is what needs them ("deploying to Cloud Functions"); ``hint`` says how
+    to give them, or what to do instead.
+    """
+    missing = [name for name, value in flags if not value]
+    if missing:
+        raise ConfigurationError(f"{what} needs {' and '.join(missing)} {hint}")

@@ -229,28 +229,22 @@ def serve_until_stopped(
         console.print(line, style=style, markup=False, soft_wrap=True)
 
     fn = LocalFunctionUrl(settings, host=host, port=port, on_log=show)
-    previous = _stop_on_first_signal()
-    try:
-        with console.status("preparing the runtime (the first run installs awslambdaric)"):
-            fn.start()
-        until = "Ctrl-C to stop" if stop_after_s is None else f"Stops in {stop_after_s:g} s"
-        console.print(
-            f"[bold green]Serving[/] {label or _served(settings)} at [bold]{fn.url}[/] "
+
+    def start() -> str:
+        fn.start()
+        return (
+            f"{label or _served(settings)} at [bold]{fn.url}[/] "
             f"(python {settings.python_version}, {settings.memory_mb} MB, "
-            f"timeout {settings.timeout_s:g} s, up to {settings.max_concurrency} sandboxes). "
-            f"{until}.",
-            soft_wrap=True,
+            f"timeout {settings.timeout_s:g} s, up to {settings.max_concurrency} sandboxes)"
         )
-        deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(3600 if deadline is None else min(1.0, deadline - time.monotonic()))
-    except KeyboardInterrupt:
-        console.print("stopping")
-    finally:
-        try:
-            fn.stop()
-        finally:
-            _restore_handlers(previous)
+
+    _run_until_stopped(
+        console,
+        start,
+        fn.stop,
+        preparing="preparing the runtime (the first run installs awslambdaric)",
+        stop_after_s=stop_after_s,
+    )
 
 
 def gcf_server(
@@ -290,16 +284,39 @@ def serve_gcf_until_stopped(
 ) -> None:
     """Serve until Ctrl-C or SIGTERM (or ``stop_after_s``); the server and its temp
     directory are always cleaned up, a second Ctrl-C cannot cut that short."""
+
+    def start() -> str:
+        server.start()
+        return (
+            f"{server.config.artifact} at [bold]{server.url}[/] "
+            f"(functions-framework, python {server.config.python})"
+        )
+
+    _run_until_stopped(
+        console,
+        start,
+        server.stop,
+        preparing="starting functions-framework",
+        stop_after_s=stop_after_s,
+    )
+
+
+def _run_until_stopped(
+    console: Console,
+    start: Callable[[], str],
+    stop: Callable[[], None],
+    *,
+    preparing: str,
+    stop_after_s: float | None,
+) -> None:
+    """Start, print "Serving <what start returns>", wait for Ctrl-C, SIGTERM or
+    ``stop_after_s``, then stop; a second Ctrl-C cannot cut the stop short."""
     previous = _stop_on_first_signal()
     try:
-        with console.status("starting functions-framework"):
-            server.start()
+        with console.status(preparing):
+            serving = start()
         until = "Ctrl-C to stop" if stop_after_s is None else f"Stops in {stop_after_s:g} s"
-        console.print(
-            f"[bold green]Serving[/] {server.config.artifact} at [bold]{server.url}[/] "
-            f"(functions-framework, python {server.config.python}). {until}.",
-            soft_wrap=True,
-        )
+        console.print(f"[bold green]Serving[/] {serving}. {until}.", soft_wrap=True)
         deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
         while deadline is None or time.monotonic() < deadline:
             time.sleep(3600 if deadline is None else min(1.0, deadline - time.monotonic()))
@@ -307,7 +324,7 @@ def serve_gcf_until_stopped(
         console.print("stopping")
     finally:
         try:
-            server.stop()
+            stop()
         finally:
             _restore_handlers(previous)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from coldbrew.cli.options import option
+from coldbrew.cli.options import option, require_flags
 
 if TYPE_CHECKING:
     from coldbrew.capacity.tuner import Tuning
@@ -98,15 +98,13 @@ def apply_to_gcf(
     from coldbrew.capacity.gcf_schedule import GcfTarget, desired_jobs, plan_jobs
     from coldbrew.capacity.schedule import read_schedule
     from coldbrew.deploy.gcf_scheduler import apply_jobs, google_scheduler, list_jobs
-    from coldbrew.errors import ConfigurationError
 
     project = settings["gcf_project"]
-    missing = [f for f, v in (("--project", project), ("--region", region)) if not v]
-    if missing:
-        raise ConfigurationError(
-            f"--apply --platform gcf needs {' and '.join(missing)} "
-            "(e.g. --project my-project --region europe-west1)"
-        )
+    require_flags(
+        "--apply --platform gcf",
+        (("--project", project), ("--region", region)),
+        "(e.g. --project my-project --region europe-west1)",
+    )
     schedule = read_schedule(schedule_path)  # apply exactly what was written
     target = GcfTarget(
         project=str(project),

@@ -290,6 +290,18 @@ class GoogleGcf:
         return any(b.role == INVOKER_ROLE and ALL_USERS in b.members for b in policy.bindings)
 
 
+def client_kwargs(api_endpoint: str | None) -> dict[str, Any]:
+    """Keyword arguments for any Google client: REST, and against ``api_endpoint`` (a
+    local fake) anonymous credentials; otherwise default credentials."""
+    from google.auth.credentials import AnonymousCredentials
+
+    kwargs: dict[str, Any] = {"transport": "rest"}
+    if api_endpoint:
+        kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        kwargs["client_options"] = {"api_endpoint": api_endpoint}
+    return kwargs
+
+
 def google_gcf(api_endpoint: str | None = None, *, poll_s: float | None = None) -> GoogleGcf:
     """The real clients: default credentials, or anonymous ones against ``api_endpoint``.
 
@@ -297,16 +309,12 @@ def google_gcf(api_endpoint: str | None = None, *, poll_s: float | None = None) 
     ``api_endpoint``, a local fake that answers at once).
     """
     try:
-        from google.auth.credentials import AnonymousCredentials
         from google.cloud import functions_v2, run_v2
     except ImportError:
         raise DeployError(
             "deploying to Cloud Functions needs Google's clients: pip install 'coldbrew[gcp]'"
         ) from None
-    kwargs: dict[str, Any] = {"transport": "rest"}
-    if api_endpoint:
-        kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
-        kwargs["client_options"] = {"api_endpoint": api_endpoint}
+    kwargs = client_kwargs(api_endpoint)
     try:
         functions = functions_v2.FunctionServiceClient(**kwargs)
         run = run_v2.ServicesClient(**kwargs)

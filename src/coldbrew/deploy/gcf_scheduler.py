@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from coldbrew.capacity.gcf_schedule import SCOPE, GcfTarget, JobCall, MinInstancesJob
-from coldbrew.deploy.gcf_client import api_errors
+from coldbrew.deploy.gcf_client import api_errors, client_kwargs
 from coldbrew.errors import DeployError
 
 #: What a refused scheduler call needs (the rest as for a deploy).
@@ -35,16 +35,12 @@ JOB_FIELDS = ("schedule", "time_zone", "http_target", "description")
 def google_scheduler(api_endpoint: str | None = None) -> Any:
     """The real client: default credentials, or anonymous ones against ``api_endpoint``."""
     try:
-        from google.auth.credentials import AnonymousCredentials
         from google.cloud import scheduler_v1
     except ImportError:
         raise DeployError(
             "applying to Cloud Functions needs Google's clients: pip install 'coldbrew[gcp]'"
         ) from None
-    kwargs: dict[str, Any] = {"transport": "rest"}
-    if api_endpoint:
-        kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
-        kwargs["client_options"] = {"api_endpoint": api_endpoint}
+    kwargs = client_kwargs(api_endpoint)
     try:
         return scheduler_v1.CloudSchedulerClient(**kwargs)
     except Exception as error:  # google.auth's DefaultCredentialsError and kin
