@@ -56,7 +56,7 @@ def test_too_long_input_names_index_and_limit() -> None:
         (b"   ", InvalidRequestError, "request body is empty"),
         (b'{"inputs": [', InvalidRequestError, "not valid JSON"),
         (b"\xff\xfe", InvalidRequestError, "not UTF-8"),
-        (b"x" * 201, PayloadTooLargeError, "limit is 200 bytes"),
+        (b"x" * 201, PayloadTooLargeError, "over the limit of 200 bytes"),
     ],
 )
 def test_bad_bodies(body: bytes, error: type[Exception], needle: str) -> None:
