@@ -23,6 +23,7 @@ from coldbrew.models.accuracy import (
     run_gate,
     write_gate_file,
 )
+from coldbrew.models.exact_int8 import shift_weights_to_uint8
 from coldbrew.models.export import export_onnx, write_tokenizer
 from coldbrew.models.graph import (
     check_signature,
@@ -141,6 +142,8 @@ def _build(
     quantized = work / "int8" / MODEL_FILE
     quantized.parent.mkdir()
     quantize(to_quantize, quantized, spec)
+    report("Shifting int8 weights to uint8 (the same values; exact on every x86 CPU)")
+    shift_weights_to_uint8(quantized)
     # Only the final model is split into graph + external weights: the runtime
     # loads it, and ORT maps the weights instead of copying them (DATA_FILE).
     report(f"Saving {MODEL_FILE} with its weights as external data ({DATA_FILE})")

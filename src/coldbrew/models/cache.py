@@ -24,7 +24,8 @@ from coldbrew.models.manifest import OUTPUT_FILES, read_manifest, verify_directo
 from coldbrew.models.recipe import Recipe
 
 #: Bump whenever a change to the build code could change its output.
-BUILD_CODE_VERSION = 3  # 3: weights saved as external data (model.onnx.data)
+#: 3: weights saved as external data (model.onnx.data); 4: int8 GEMM weights shifted to uint8.
+BUILD_CODE_VERSION = 4
 
 #: Distributions whose versions enter the key, by the manifest's name for them:
 #: every package that writes part of the output. sentence-transformers computes

@@ -67,10 +67,13 @@ __all__ = ["EXACT_INT8", "ORT_API_VERSION", "OrtLibrary", "Session", "find_libra
 #: On x86 CPUs without VNNI (AVX2, AVX-512 without VNNI) the default uint8 x int8
 #: kernels add pairs of products in saturating 16-bit arithmetic (VPMADDUBSW), so an
 #: int8 model's vectors depend on the host: MiniLM's gate fell from min cosine 0.986
-#: to 0.966 on such a CPU. "1" makes ONNX Runtime convert the int8 weights when the
-#: session is created, so every CPU computes exact products and the same vector.
-#: (ORT 1.20-1.25 assert on a MatMulInteger without a weight zero point under this
-#: option; ONNX Runtime's quantizer always writes one.)
+#: to 0.966 on such a CPU. "1" makes ONNX Runtime convert int8 weights to uint8 when
+#: the session is created (+60 ms for MiniLM), so every CPU computes exact products.
+#: coldbrew's model builds do that conversion once instead
+#: (:mod:`coldbrew.models.exact_int8`), so for them this costs nothing; it stays as the
+#: guard for an int8 model built elsewhere. (ORT 1.20-1.25 assert on a MatMulInteger
+#: without a weight zero point under this option; ONNX Runtime's quantizer always
+#: writes one.)
 EXACT_INT8: Mapping[str, str] = {"session.x64quantprecision": "1"}
 
 
