@@ -11,15 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -31,6 +27,7 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 
+from cli_process import CliProcess
 from coldbrew.capacity.schedule import Schedule, parse_schedule, write_schedule
 from coldbrew.cli import main
 from coldbrew.deploy.clients import DeployClients, InMemoryProvisionedConcurrency
@@ -375,47 +372,11 @@ def runtime_312() -> None:
         pytest.skip(f"needs Python 3.12: {exc.message}")
 
 
-class _Deploying:
+class _Deploying(CliProcess):
     """``coldbrew deploy --local`` in a subprocess; its output read line by line."""
 
     def __init__(self, artifact: Path, *extra: str) -> None:
-        cli = Path(sys.executable).with_name("coldbrew")
-        command = (
-            [str(cli)]
-            if cli.exists()
-            else [sys.executable, "-c", "from coldbrew.cli import main; main()"]
-        )
-        env = {**os.environ, "COLDBREW_CACHE_DIR": str(CACHE_DIR)}
-        self.proc = subprocess.Popen(
-            [*command, "deploy", str(artifact), "--local", "--port", "0", *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, within_s: float = 180) -> re.Match[str]:
-        deadline = time.monotonic() + within_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.seen.append(line)
-            match = re.search(pattern, line)
-            if match:
-                return match
-        raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(self.seen))
+        super().__init__(["deploy", str(artifact), "--local", "--port", "0", *extra])
 
     def stop(self) -> int:
         if self.proc.poll() is None:

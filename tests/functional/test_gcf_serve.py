@@ -7,14 +7,7 @@ Only behaviour is checked, never speed.
 from __future__ import annotations
 
 import json
-import os
-import queue
-import re
 import signal
-import subprocess
-import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -23,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli_process import CliProcess
 from coldbrew.cli import main
 from coldbrew.emulate.gcf_runtime import ensure_gcf_runtime
 from coldbrew.errors import InterpreterNotFoundError
@@ -39,44 +33,12 @@ def gcf_zip(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> P
     return gcf_zip_from_lambda(build_tiny_lambda_zip(workdir, tiny_model_dir), workdir / "f.zip")
 
 
-_CLI = "from coldbrew.cli import main; main()"
-
-
-class _Serving:
+class _Serving(CliProcess):
     """``coldbrew serve --platform gcf`` in a subprocess with its own TMPDIR."""
 
     def __init__(self, artifact: Path, tmpdir: Path, *extra: str) -> None:
-        env = {**os.environ, "TMPDIR": str(tmpdir), "COLDBREW_CACHE_DIR": str(CACHE_DIR)}
-        env["COLDBREW_PLATFORM"] = "gcf"  # the flag's environment variable
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _CLI, "serve", str(artifact), "--port", "0", *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, within_s: float = 180) -> re.Match[str]:
-        deadline = time.monotonic() + within_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.seen.append(line)
-            if match := re.search(pattern, line):
-                return match
-        raise AssertionError(f"no line matching {pattern!r}; output:\n" + "\n".join(self.seen))
+        env = {"TMPDIR": str(tmpdir), "COLDBREW_PLATFORM": "gcf"}  # the flag's variable
+        super().__init__(["serve", str(artifact), "--port", "0", *extra], env)
 
 
 def test_serve_prints_url_and_figures_and_stops_cleanly_on_ctrl_c(

@@ -11,13 +11,7 @@ removed. The artifact holds a few thousand files so that removal takes a while.
 from __future__ import annotations
 
 import json
-import os
-import queue
-import re
 import signal
-import subprocess
-import sys
-import threading
 import time
 import urllib.request
 import zipfile
@@ -25,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_process import CliProcess
 from coldbrew.emulate import ensure_runtime
 from coldbrew.errors import InterpreterNotFoundError
 
@@ -56,62 +51,11 @@ def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-class _Serving:
-    """``coldbrew serve`` in a subprocess with its own TMPDIR; stderr read line by line."""
+class _Serving(CliProcess):
+    """``coldbrew serve`` in a subprocess with its own TMPDIR."""
 
     def __init__(self, artifact: Path, tmpdir: Path) -> None:
-        cli = Path(sys.executable).with_name("coldbrew")
-        command = (
-            [str(cli)]
-            if cli.exists()
-            else [sys.executable, "-c", "from coldbrew.cli import main; main()"]
-        )
-        env = {**os.environ, "TMPDIR": str(tmpdir), "COLDBREW_CACHE_DIR": str(CACHE_DIR)}
-        env.pop("COLDBREW_DEBUG", None)
-        self.proc = subprocess.Popen(
-            [*command, "serve", str(artifact), "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self._pump = threading.Thread(target=self._read, daemon=True)
-        self._pump.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, within_s: float = 180) -> re.Match[str]:
-        deadline = time.monotonic() + within_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.seen.append(line)
-            match = re.search(pattern, line)
-            if match:
-                return match
-        raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(self.seen))
-
-    def finish(self, within_s: float = 60) -> tuple[int, str]:
-        """Wait for the exit; its status and everything it printed."""
-        try:
-            code = self.proc.wait(timeout=within_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise
-        self._pump.join(timeout=10)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return code, "\n".join(self.seen)
+        super().__init__(["serve", str(artifact), "--port", "0"], {"TMPDIR": str(tmpdir)})
 
 
 def _gone(pid: int, within_s: float = 10.0) -> bool:
